@@ -1,0 +1,77 @@
+"""The paper's Algorithm 1: match the losses of random linear regressors by L-BFGS.
+
+Rows are standardised and homogenised (a trailing 1 when fitting an intercept).
+For regressors ``v_j`` (rows of V) with training losses ``l_j = v_j^T M_train v_j``
+the objective over the synthetic rows ``Z`` (m x p, last column fixed to 1 with an
+intercept) is
+
+    f(Z) = (1 / k) sum_j e_j^2,    e_j = v_j^T (Z^T Z / m) v_j - l_j,
+
+with gradient ``(4 / (k m)) Z V^T diag(e) V``: O(k p^2 + m p^2) per step and
+nothing that depends on the number of training rows.
+"""
+
+import numpy as np
+from scipy.optimize import minimize
+
+from ._certificate import model_losses
+
+
+def _homogenise(Z, fit_intercept):
+    if not fit_intercept:
+        return Z
+    return np.hstack([Z, np.ones((Z.shape[0], 1))])
+
+
+def loss_matching_objective(z, V, targets, shape, fit_intercept=True):
+    """Objective and gradient of Algorithm 1 at the flattened free rows ``z``.
+
+    Parameters
+    ----------
+    z : ndarray of shape (m * q,)
+        Synthetic rows (standardised, without the homogenising 1), flattened.
+    V : ndarray of shape (k, p)
+        Regressors, ``p = q + fit_intercept``.
+    targets : ndarray of shape (k,)
+        Training losses of the regressors.
+    shape : tuple (m, q)
+    fit_intercept : bool
+
+    Returns
+    -------
+    f : float
+    grad : ndarray of shape (m * q,)
+    """
+    m, q = shape
+    Zh = _homogenise(z.reshape(m, q), fit_intercept)
+    e = model_losses(V, Zh.T @ Zh / m) - targets
+    k = V.shape[0]
+    G = V.T @ (V * e[:, None])
+    grad = (4.0 / (k * m)) * (Zh @ G)
+    return float(e @ e) / k, grad[:, :q].ravel()
+
+
+def solve_loss_matching(Z0, V, targets, *, fit_intercept=True, max_iter=2000, tol=0.0, verbose=0):
+    """Minimise Algorithm 1's objective from ``Z0`` with L-BFGS-B.
+
+    Returns
+    -------
+    Z : ndarray of shape (m, q)
+    result : scipy.optimize.OptimizeResult
+    """
+    m, q = Z0.shape
+    result = minimize(
+        loss_matching_objective,
+        np.ascontiguousarray(Z0, dtype=np.float64).ravel(),
+        args=(V, targets, (m, q), fit_intercept),
+        jac=True,
+        method="L-BFGS-B",
+        options={
+            "maxiter": max_iter,
+            "ftol": tol,
+            "gtol": tol,
+            "maxcor": 30,
+            "iprint": 1 if verbose > 1 else -1,
+        },
+    )
+    return result.x.reshape(m, q), result

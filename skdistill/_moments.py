@@ -1,0 +1,163 @@
+"""The one pass over the training data: weighted first and second moments.
+
+Every linear loss is a function of the mean and the covariance of the homogenised
+rows ``z = (x, y)``, so this module is the whole training side of the linear
+distillers. Moments are kept as ``(weight_sum, mean, comoment)`` with
+``comoment = sum_i w_i (z_i - mean)(z_i - mean)^T`` and merged with the pairwise
+update of Chan, Golub and LeVeque, which stays accurate when the means are large
+compared with the spread (raw sums of squares do not).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import sparse
+
+# Rows per chunk of the data pass: about 16 MiB of float64 per chunk.
+_CHUNK_BYTES = 2**24
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Weighted moments of a set of rows.
+
+    Attributes
+    ----------
+    weight_sum : float
+        Sum of the sample weights.
+    mean : ndarray of shape (q,)
+        Weighted mean.
+    comoment : ndarray of shape (q, q)
+        ``sum_i w_i (z_i - mean)(z_i - mean)^T``.
+    """
+
+    weight_sum: float
+    mean: np.ndarray
+    comoment: np.ndarray
+
+    @property
+    def covariance(self):
+        """Weighted (biased) covariance ``comoment / weight_sum``."""
+        return self.comoment / self.weight_sum
+
+    def second_moment(self, fit_intercept=True):
+        """Second-moment matrix of ``(z, 1)`` (or of ``z`` when not fit_intercept)."""
+        return second_moment_matrix(self.mean, self.covariance, fit_intercept)
+
+
+def second_moment_matrix(mean, covariance, fit_intercept=True):
+    """``E[zz^T]`` of the homogenised rows, with a trailing 1 when fit_intercept."""
+    raw = covariance + np.outer(mean, mean)
+    if not fit_intercept:
+        return raw
+    q = mean.shape[0]
+    M = np.empty((q + 1, q + 1))
+    M[:q, :q] = raw
+    M[:q, q] = M[q, :q] = mean
+    M[q, q] = 1.0
+    return M
+
+
+def merge_moments(a, b):
+    """Moments of the union of two row sets (Chan et al.'s pairwise update)."""
+    if a is None or a.weight_sum == 0:
+        return b
+    if b is None or b.weight_sum == 0:
+        return a
+    n = a.weight_sum + b.weight_sum
+    delta = b.mean - a.mean
+    mean = a.mean + delta * (b.weight_sum / n)
+    comoment = (
+        a.comoment
+        + b.comoment
+        + np.outer(delta, delta) * (a.weight_sum * b.weight_sum / n)
+    )
+    return Moments(n, mean, comoment)
+
+
+def chunk_moments(X, Y, sample_weight=None):
+    """Moments of one chunk of rows ``z = [X, Y]``.
+
+    ``X`` is dense or scipy sparse, ``Y`` dense 2-D; both are read once. Dense
+    chunks are centred before the product (stable); sparse chunks use the sparse
+    Gram matrix and subtract the mean outer product, so that nothing n x q is ever
+    densified.
+    """
+    n, d = X.shape
+    q = d + Y.shape[1]
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    weight_sum = float(n) if w is None else float(w.sum())
+    if n == 0 or weight_sum == 0:
+        return Moments(0.0, np.zeros(q), np.zeros((q, q)))
+    if sparse.issparse(X):
+        Z = sparse.hstack([sparse.csr_matrix(X), sparse.csr_matrix(Y)], format="csr")
+        Z = Z.astype(np.float64)
+        Zw = Z if w is None else sparse.diags(w) @ Z
+        mean = np.asarray(Zw.sum(axis=0)).ravel() / weight_sum
+        gram = np.asarray((Z.T @ Zw).todense())
+        comoment = gram - weight_sum * np.outer(mean, mean)
+        return Moments(weight_sum, mean, (comoment + comoment.T) / 2)
+    Z = np.empty((n, q))
+    Z[:, :d] = X
+    Z[:, d:] = Y
+    mean = Z.mean(axis=0) if w is None else (w @ Z) / weight_sum
+    Z -= mean
+    if w is not None:
+        Z *= np.sqrt(w)[:, None]
+    comoment = Z.T @ Z
+    return Moments(weight_sum, mean, comoment)
+
+
+def _even_slices(n_samples, chunk_size):
+    return [slice(i, min(i + chunk_size, n_samples)) for i in range(0, n_samples, chunk_size)]
+
+
+def default_chunk_size(n_columns):
+    """Rows per chunk so that one float64 chunk is about 16 MiB."""
+    return max(256, _CHUNK_BYTES // (8 * max(1, n_columns)))
+
+
+def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None):
+    """Weighted moments of ``z = [X, Y]`` in one chunked pass.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_targets)
+    sample_weight : ndarray of shape (n_samples,), default=None
+    chunk_size : int, default=None
+        Rows per chunk; ``None`` picks about 16 MiB per chunk.
+    n_jobs : int, default=None
+        Threads over chunks (BLAS releases the GIL). The chunks are fixed by
+        ``chunk_size`` and merged in order, so the result does not depend on
+        ``n_jobs``.
+
+    Returns
+    -------
+    Moments
+    """
+    n = X.shape[0]
+    q = X.shape[1] + Y.shape[1]
+    if chunk_size is None:
+        chunk_size = default_chunk_size(q)
+    slices = _even_slices(n, chunk_size)
+
+    def one(sl):
+        w = None if sample_weight is None else sample_weight[sl]
+        return chunk_moments(X[sl], Y[sl], w)
+
+    if n_jobs in (None, 1) or len(slices) == 1:
+        parts = map(one, slices)
+    else:
+        parts = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(one)(sl) for sl in slices)
+    total = None
+    for part in parts:
+        total = merge_moments(total, part)
+    return total
+
+
+def moments_of_rows(Z, sample_weight=None):
+    """Moments of a small dense row set ``Z`` (for instance a synthetic set)."""
+    Z = np.asarray(Z, dtype=np.float64)
+    return chunk_moments(Z, np.empty((Z.shape[0], 0)), sample_weight)
