@@ -76,13 +76,16 @@ def merge_moments(a, b):
     return Moments(n, mean, comoment)
 
 
-def chunk_moments(X, Y, sample_weight=None):
+def chunk_moments(X, Y, sample_weight=None, shift=None):
     """Moments of one chunk of rows ``z = [X, Y]``.
 
     ``X`` is dense or scipy sparse, ``Y`` dense 2-D; both are read once. Dense
-    chunks are centred before the product (stable); sparse chunks use the sparse
-    Gram matrix and subtract the mean outer product, so that nothing n x q is ever
-    densified.
+    chunks are shifted by ``shift`` (a rough mean; default, the mean of the first
+    rows) while being copied next to a column of ones, so that a single symmetric
+    product gives the weight sum, the sums and the co-moments: the shifted-data
+    algorithm, accurate whenever the shift is within a few standard deviations of
+    the mean. Sparse chunks use the sparse Gram matrix and subtract the mean outer
+    product, so that nothing n x q is ever densified.
     """
     n, d = X.shape
     q = d + Y.shape[1]
@@ -98,15 +101,19 @@ def chunk_moments(X, Y, sample_weight=None):
         gram = np.asarray((Z.T @ Zw).todense())
         comoment = gram - weight_sum * np.outer(mean, mean)
         return Moments(weight_sum, mean, (comoment + comoment.T) / 2)
-    Z = np.empty((n, q))
-    Z[:, :d] = X
-    Z[:, d:] = Y
-    mean = Z.mean(axis=0) if w is None else (w @ Z) / weight_sum
-    Z -= mean
+    if shift is None:
+        head = slice(0, min(n, 1024))
+        shift = np.concatenate([np.mean(X[head], axis=0), np.mean(Y[head], axis=0)])
+    Z = np.empty((n, q + 1))
+    np.subtract(X, shift[:d], out=Z[:, :d])
+    np.subtract(Y, shift[d:], out=Z[:, d:q])
+    Z[:, q] = 1.0
     if w is not None:
         Z *= np.sqrt(w)[:, None]
-    comoment = Z.T @ Z
-    return Moments(weight_sum, mean, comoment)
+    gram = Z.T @ Z
+    offset = gram[:q, q] / gram[q, q]
+    comoment = gram[:q, :q] - gram[q, q] * np.outer(offset, offset)
+    return Moments(weight_sum, shift + offset, comoment)
 
 
 def _even_slices(n_samples, chunk_size):
@@ -143,9 +150,14 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None):
         chunk_size = default_chunk_size(q)
     slices = _even_slices(n, chunk_size)
 
+    shift = None
+    if not sparse.issparse(X) and n > 0:
+        head = slice(0, min(n, 1024))
+        shift = np.concatenate([np.mean(X[head], axis=0), np.mean(Y[head], axis=0)])
+
     def one(sl):
         w = None if sample_weight is None else sample_weight[sl]
-        return chunk_moments(X[sl], Y[sl], w)
+        return chunk_moments(X[sl], Y[sl], w, shift=shift)
 
     if n_jobs in (None, 1) or len(slices) == 1:
         parts = map(one, slices)
