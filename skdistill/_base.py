@@ -9,6 +9,7 @@ from abc import ABCMeta, abstractmethod
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._metadata_requests import RequestMethod
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 
@@ -28,6 +29,10 @@ class BaseDistiller(BaseEstimator, metaclass=ABCMeta):
     float64 arrays (Y always 2-D) and return the synthetic ``(X, Y)``; the base
     class stores the fitted arrays and restores the caller's dtype and container.
     """
+
+    # imbalanced-learn adds "fit_resample" to scikit-learn's routable methods when it
+    # is imported; a class created before that import would lack this setter.
+    set_fit_resample_request = RequestMethod("fit_resample", ["sample_weight"])
 
     def _check_n_synthetic(self, n_samples):
         if self.n_synthetic > n_samples:
