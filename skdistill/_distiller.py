@@ -5,7 +5,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
+from sklearn import config_context
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ._base import BaseDistiller
 from ._certificate import (
@@ -17,11 +20,16 @@ from ._certificate import (
 )
 from ._exact import match_moments_exact, min_rows_exact
 from ._lbfgs import solve_loss_matching
-from ._moments import compute_moments, moments_of_rows
-from ._sampling import auto_n_models, sample_gaussian_models, seed_sequence
+from ._moments import moments_of_rows
+from ._sampling import auto_n_models, sample_gaussian_models
+from ._streaming import StreamState, is_dask_collection, single_threaded_blas
 
 # Held-out random regressors used for ``heldout_loss_gap_``.
 _N_CHECK = 200
+
+
+def _float_dtype(dtype):
+    return np.float32 if dtype == np.float32 else np.float64
 
 
 def draw_rows(X, Y, sample_weight, n_rows, rng):
@@ -69,6 +77,11 @@ class LossMatchingDistiller(BaseDistiller):
     Only linear learners are matched exactly; nonlinear learners (MLPs, SVR,
     k-NN) trained on a moment-matched set do about as well as on a random subset,
     and tree ensembles are outside what this distils well.
+
+    Data that does not fit in memory can be fed in chunks with :meth:`partial_fit`
+    (see :mod:`skdistill.datasets` for CSV, Parquet and memory-mapped files), or
+    passed to ``fit`` as Dask arrays, whose moments Dask computes block by block on
+    the active scheduler. The start subset is drawn by a reservoir in every case.
 
     Parameters
     ----------
@@ -126,7 +139,8 @@ class LossMatchingDistiller(BaseDistiller):
     n_iter_ : int
         L-BFGS iterations (0 for the exact solver).
     n_samples_seen_ : int
-        Number of training rows.
+        Number of training rows: those given to ``fit`` and to every
+        ``partial_fit`` since.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -199,16 +213,200 @@ class LossMatchingDistiller(BaseDistiller):
         self.verbose = verbose
 
     def _fit_resample(self, X, Y, sample_weight):
-        seed = seed_sequence(self.random_state)
-        subset_seed, solver_seed = seed.spawn(2)
-        moments = compute_moments(
+        self._stream = StreamState(
+            self.random_state, self.n_synthetic, X.shape[1], Y.shape[1]
+        )
+        self._stream.update(
             X, Y, sample_weight, chunk_size=self.chunk_size, n_jobs=self.n_jobs
         )
-        Z0 = draw_rows(X, Y, sample_weight, self.n_synthetic, np.random.default_rng(subset_seed))
-        self.n_samples_seen_ = X.shape[0]
-        Z = self._distil_moments(moments, Z0, solver_seed)
-        d = X.shape[1]
+        return self._synthesise()
+
+    def _synthesise(self):
+        """Synthetic ``(X, Y)`` describing every row the stream state has seen.
+
+        The start set is the stream's reservoir sample; ``fit`` is one
+        ``partial_fit`` over all the rows, so the two agree.
+        """
+        stream = self._stream
+        if not stream.ready:
+            raise ValueError(
+                f"n_synthetic={self.n_synthetic} exceeds the number of rows with positive "
+                f"sample_weight ({stream.reservoir.keys.size})."
+            )
+        self.n_samples_seen_ = stream.n_samples
+        with single_threaded_blas():
+            Z = self._distil_moments(
+                stream.moments, stream.start_rows(), stream.solver_seed()
+            )
+        d = stream.n_features
         return Z[:, :d], Z[:, d:]
+
+    def _validate_dask_data(self, X, y, sample_weight, reset):
+        from ._dask import check_dask_input
+
+        X, Y, sample_weight, y_ndim = check_dask_input(X, y, sample_weight)
+        _check_n_features(self, X, reset=reset)
+        _check_feature_names(self, X, reset=reset)
+        return X, Y, y_ndim, sample_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_resample(self, X, y, sample_weight=None):
+        """Distil ``(X, y)`` and return the synthetic set.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask.array.Array} of shape (n_samples, n_features)
+            Training data. Sparse input gives dense synthetic rows. A Dask array
+            is reduced by Dask, block by block, on the active scheduler; it is
+            never materialised on one machine.
+        y : {array-like, dask.array.Array} of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : {array-like, dask.array.Array} of shape (n_samples,), default=None
+            Non-negative weights of the training rows.
+
+        Returns
+        -------
+        X_synthetic : {ndarray, DataFrame} of shape (n_synthetic, n_features)
+            Synthetic rows, in the container and float dtype of ``X`` (a NumPy
+            array for Dask input).
+        y_synthetic : {ndarray, Series, DataFrame} of shape (n_synthetic,) or \
+                (n_synthetic, n_targets)
+            Synthetic targets, in the container of ``y``.
+        """
+        self.__dict__.pop("_stream", None)  # fit starts over
+        if any(is_dask_collection(a) for a in (X, y, sample_weight)):
+            self._check_linear_kernel("Dask input")
+            X, Y, y_ndim, sample_weight = self._validate_dask_data(
+                X, y, sample_weight, reset=True
+            )
+            self._check_n_synthetic(X.shape[0])
+            self._stream = StreamState(
+                self.random_state, self.n_synthetic, X.shape[1], Y.shape[1]
+            )
+            self._stream.update_dask(X, Y, sample_weight)
+            X_syn, Y_syn = self._synthesise()
+            self._store_synthetic(
+                X_syn, Y_syn, _float_dtype(X.dtype), _float_dtype(Y.dtype), y_ndim
+            )
+            result = self.X_synthetic_, self.y_synthetic_
+        else:
+            result = super().fit_resample(X, y, sample_weight=sample_weight)
+        if hasattr(self, "_stream"):
+            # What a later partial_fit stores its refreshed synthetic sets as.
+            self._stream.output = (
+                self.X_synthetic_.dtype,
+                self.y_synthetic_.dtype,
+                self.y_synthetic_.ndim,
+            )
+        return result
+
+    def _check_linear_kernel(self, what):
+        kernel = getattr(self, "kernel", "linear")
+        if kernel != "linear":
+            raise ValueError(
+                f"{what} supports kernel='linear' only, got kernel={kernel!r}. The "
+                "random-feature map of kernel='rbf' (its input scaling and, by default, "
+                "its gamma) is fitted on a sample of all the training rows, which a "
+                "stream or a Dask pass does not have when it starts, and every refresh "
+                "would rerun L-BFGS through the features. Use fit on an in-memory "
+                "array (for instance a large random subset) with kernel='rbf'."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a chunk of training rows; the synthetic set then describes all rows seen.
+
+        The distiller keeps the weighted moments of every row seen (merged chunk
+        by chunk with Chan et al.'s pairwise update, accurate when means are large
+        compared with the spread) and a reservoir of ``n_synthetic`` rows drawn
+        without replacement with probability proportional to ``sample_weight``
+        (uniformly without weights; algorithm A-Res of Efraimidis and Spirakis).
+        After every call the synthetic set and all fitted attributes are rebuilt
+        from these, exactly as ``fit`` would build them from the concatenation of
+        the chunks: the moments agree to rounding, whatever the chunk sizes and
+        order, and for the same chunk sequence the reservoir -- hence the
+        synthetic set -- is the one ``fit`` draws. Memory beyond the chunk is
+        ``O(q^2 + n_synthetic q)``, ``q = n_features + n_targets``.
+
+        The first call fixes ``n_features_in_``, ``feature_names_in_``, the
+        random seeds and ``n_synthetic``; later chunks must agree. ``fit`` starts
+        a new stream with its data, and a ``partial_fit`` after ``fit`` adds to
+        it. Until ``n_synthetic`` rows of positive weight have been seen, calls
+        only accumulate and the distiller is not fitted yet.
+
+        Streaming, like Dask input, is for ``kernel="linear"``; ``kernel="rbf"``
+        raises a ``ValueError``: its random-feature map (input scaling and, by
+        default, gamma) is fitted on a sample of all the rows, which a stream does
+        not have at its first chunk, and every refresh would rerun L-BFGS through
+        the features.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask.array.Array} of shape (n_samples, n_features)
+            A chunk of training rows (a Dask array is reduced by Dask).
+        y : {array-like, dask.array.Array} of shape (n_samples,) or (n_samples, n_targets)
+            Its targets.
+        sample_weight : {array-like, dask.array.Array} of shape (n_samples,), default=None
+            Non-negative weights of its rows.
+
+        Returns
+        -------
+        self : object
+            The distiller, with its synthetic set refreshed.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skdistill import LossMatchingDistiller
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(10_000, 3))
+        >>> y = X @ [1.0, -2.0, 0.5] + 1e6 + rng.normal(size=10_000)
+        >>> distiller = LossMatchingDistiller(n_synthetic=10, random_state=0)
+        >>> for rows in np.array_split(np.arange(10_000), 7):
+        ...     distiller = distiller.partial_fit(X[rows], y[rows])
+        >>> distiller.n_samples_seen_
+        10000
+        >>> full = LinearRegression().fit(X, y)
+        >>> small = LinearRegression().fit(distiller.X_synthetic_, distiller.y_synthetic_)
+        >>> bool(np.allclose(small.coef_, full.coef_, rtol=1e-6))
+        True
+        """
+        self._check_linear_kernel("partial_fit")
+        first_call = not hasattr(self, "_stream")
+        dask_input = any(is_dask_collection(a) for a in (X, y, sample_weight))
+        if dask_input:
+            X, Y, y_ndim, sample_weight = self._validate_dask_data(
+                X, y, sample_weight, reset=first_call
+            )
+        else:
+            # NaN and infinity are found from the chunk's moments (StreamState.update),
+            # which saves a pass over every chunk.
+            with config_context(assume_finite=True):
+                X, Y, y_ndim, sample_weight = self._validate_fit_data(
+                    X, y, sample_weight, reset=first_call
+                )
+        if first_call:
+            self._stream = StreamState(
+                self.random_state, self.n_synthetic, X.shape[1], Y.shape[1]
+            )
+            self._stream.output = (_float_dtype(X.dtype), _float_dtype(Y.dtype), y_ndim)
+        else:
+            self._stream.check_compatible(self.n_synthetic, Y.shape[1])
+        if dask_input:
+            self._stream.update_dask(X, Y, sample_weight)
+        else:
+            self._stream.update(
+                X, Y, sample_weight, chunk_size=self.chunk_size, n_jobs=self.n_jobs
+            )
+        self.n_samples_seen_ = self._stream.n_samples
+        if self._stream.ready:
+            X_syn, Y_syn = self._synthesise()
+            self._store_synthetic(X_syn, Y_syn, *self._stream.output)
+        return self
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "X_synthetic_")
 
     def _distil_moments(self, moments, Z0, seed):
         """Synthetic rows from the training moments and a start set; sets the fitted state.

@@ -6,6 +6,12 @@ distillers. Moments are kept as ``(weight_sum, mean, comoment)`` with
 ``comoment = sum_i w_i (z_i - mean)(z_i - mean)^T`` and merged with the pairwise
 update of Chan, Golub and LeVeque, which stays accurate when the means are large
 compared with the spread (raw sums of squares do not).
+
+The pairwise update has one weak point when ``|mean|`` is much larger than the
+spread: the difference of two chunk means, each rounded to ``eps * |mean|``. So
+chunks are merged in coordinates relative to a common *shift* near the data
+(:func:`shifted_moments`), where the means are of the order of the spread; a
+stream of chunks keeps one shift for all of them.
 """
 
 from dataclasses import dataclass
@@ -16,6 +22,8 @@ from scipy import sparse
 
 # Rows per chunk of the data pass: about 16 MiB of float64 per chunk.
 _CHUNK_BYTES = 2**24
+# Rows per block of the shifted copy inside a chunk: about 1 MiB, to stay in cache.
+_BLOCK_BYTES = 2**20
 
 
 @dataclass(frozen=True)
@@ -76,16 +84,25 @@ def merge_moments(a, b):
     return Moments(n, mean, comoment)
 
 
-def chunk_moments(X, Y, sample_weight=None, shift=None):
-    """Moments of one chunk of rows ``z = [X, Y]``.
+def head_shift(X, Y):
+    """A point near the data: the mean of the first rows (zero for sparse ``X``)."""
+    if sparse.issparse(X) or X.shape[0] == 0:
+        return np.zeros(X.shape[1] + Y.shape[1])
+    head = slice(0, min(X.shape[0], 1024))
+    return np.concatenate([np.mean(X[head], axis=0), np.mean(Y[head], axis=0)])
 
-    ``X`` is dense or scipy sparse, ``Y`` dense 2-D; both are read once. Dense
-    chunks are shifted by ``shift`` (a rough mean; default, the mean of the first
-    rows) while being copied next to a column of ones, so that a single symmetric
-    product gives the weight sum, the sums and the co-moments: the shifted-data
-    algorithm, accurate whenever the shift is within a few standard deviations of
-    the mean. Sparse chunks use the sparse Gram matrix and subtract the mean outer
-    product, so that nothing n x q is ever densified.
+
+def shifted_moments(X, Y, sample_weight, shift):
+    """Moments of the rows ``[X, Y] - shift`` of one chunk.
+
+    Their mean is the chunk mean minus ``shift``, computed without forming the
+    chunk mean itself, so merging such moments keeps every digit of the spread
+    however large the means (``shift + mean`` is rounded once, at the end). Dense
+    chunks are shifted while being copied next to a column of ones, so that a
+    single symmetric product gives the weight sum, the sums and the co-moments:
+    the shifted-data algorithm, accurate whenever the shift is within a few
+    standard deviations of the mean. Sparse chunks use the sparse Gram matrix and
+    subtract the mean outer product, so that nothing n x q is ever densified.
     """
     n, d = X.shape
     q = d + Y.shape[1]
@@ -93,6 +110,7 @@ def chunk_moments(X, Y, sample_weight=None, shift=None):
     weight_sum = float(n) if w is None else float(w.sum())
     if n == 0 or weight_sum == 0:
         return Moments(0.0, np.zeros(q), np.zeros((q, q)))
+    shift = np.asarray(shift, dtype=np.float64)
     if sparse.issparse(X):
         Z = sparse.hstack([sparse.csr_matrix(X), sparse.csr_matrix(Y)], format="csr")
         Z = Z.astype(np.float64)
@@ -100,20 +118,42 @@ def chunk_moments(X, Y, sample_weight=None, shift=None):
         mean = np.asarray(Zw.sum(axis=0)).ravel() / weight_sum
         gram = np.asarray((Z.T @ Zw).todense())
         comoment = gram - weight_sum * np.outer(mean, mean)
-        return Moments(weight_sum, mean, (comoment + comoment.T) / 2)
-    if shift is None:
-        head = slice(0, min(n, 1024))
-        shift = np.concatenate([np.mean(X[head], axis=0), np.mean(Y[head], axis=0)])
-    Z = np.empty((n, q + 1))
-    np.subtract(X, shift[:d], out=Z[:, :d])
-    np.subtract(Y, shift[d:], out=Z[:, d:q])
+        return Moments(weight_sum, mean - shift, (comoment + comoment.T) / 2)
+    # The shifted copy is made block by block into one cache-sized buffer, so the
+    # copy costs about nothing next to the symmetric product (and no n x q array
+    # is allocated); the blocks' products are summed, which is accurate because
+    # the shifted rows are of the order of the spread.
+    rows = min(n, max(64, _BLOCK_BYTES // (8 * (q + 1))))
+    Z = np.empty((rows, q + 1))
     Z[:, q] = 1.0
-    if w is not None:
-        Z *= np.sqrt(w)[:, None]
-    gram = Z.T @ Z
+    gram = np.zeros((q + 1, q + 1))
+    for start in range(0, n, rows):
+        stop = min(start + rows, n)
+        B = Z[: stop - start]
+        np.subtract(X[start:stop], shift[:d], out=B[:, :d])
+        np.subtract(Y[start:stop], shift[d:], out=B[:, d:q])
+        if w is not None:
+            B[:, q] = 1.0
+            B *= np.sqrt(w[start:stop])[:, None]
+        gram += B.T @ B
     offset = gram[:q, q] / gram[q, q]
     comoment = gram[:q, :q] - gram[q, q] * np.outer(offset, offset)
-    return Moments(weight_sum, shift + offset, comoment)
+    return Moments(weight_sum, offset, comoment)
+
+
+def chunk_moments(X, Y, sample_weight=None, shift=None):
+    """Moments of one chunk of rows ``z = [X, Y]``.
+
+    ``X`` is dense or scipy sparse, ``Y`` dense 2-D; both are read once. The
+    rows are shifted by ``shift`` (a rough mean; default :func:`head_shift`)
+    before the products, see :func:`shifted_moments`.
+    """
+    if shift is None:
+        shift = head_shift(X, Y)
+    moments = shifted_moments(X, Y, sample_weight, shift)
+    if moments.weight_sum == 0:
+        return moments
+    return Moments(moments.weight_sum, shift + moments.mean, moments.comoment)
 
 
 def _even_slices(n_samples, chunk_size):
@@ -125,7 +165,7 @@ def default_chunk_size(n_columns):
     return max(256, _CHUNK_BYTES // (8 * max(1, n_columns)))
 
 
-def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None):
+def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None, shift=None):
     """Weighted moments of ``z = [X, Y]`` in one chunked pass.
 
     Parameters
@@ -139,6 +179,11 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None):
         Threads over chunks (BLAS releases the GIL). The chunks are fixed by
         ``chunk_size`` and merged in order, so the result does not depend on
         ``n_jobs``.
+    shift : ndarray of shape (q,), default=None
+        If given, return the moments of ``[X, Y] - shift`` (as
+        :func:`shifted_moments`), for a stream that merges all its chunks relative
+        to one shift. ``None`` merges relative to :func:`head_shift` and returns
+        the moments of ``[X, Y]``.
 
     Returns
     -------
@@ -150,14 +195,13 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None):
         chunk_size = default_chunk_size(q)
     slices = _even_slices(n, chunk_size)
 
-    shift = None
-    if not sparse.issparse(X) and n > 0:
-        head = slice(0, min(n, 1024))
-        shift = np.concatenate([np.mean(X[head], axis=0), np.mean(Y[head], axis=0)])
+    relative = shift is not None
+    if not relative:
+        shift = head_shift(X, Y)
 
     def one(sl):
         w = None if sample_weight is None else sample_weight[sl]
-        return chunk_moments(X[sl], Y[sl], w, shift=shift)
+        return shifted_moments(X[sl], Y[sl], w, shift)
 
     if n_jobs in (None, 1) or len(slices) == 1:
         parts = map(one, slices)
@@ -166,7 +210,11 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None):
     total = None
     for part in parts:
         total = merge_moments(total, part)
-    return total
+    if total is None:
+        total = Moments(0.0, np.zeros(q), np.zeros((q, q)))
+    if relative or total.weight_sum == 0:
+        return total
+    return Moments(total.weight_sum, shift + total.mean, total.comoment)
 
 
 def moments_of_rows(Z, sample_weight=None):
