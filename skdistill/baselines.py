@@ -1,0 +1,365 @@
+"""Baselines that distillation is compared against.
+
+These are not distillers: they select real rows at random, with no loss
+matching and no certificate. They live in the package because the examples and
+benchmarks compare :class:`~skdistill.LossMatchingDistiller` with them, and
+because they share its sampler protocol, so that either can be used wherever
+the other is (for instance as the ``distiller`` of
+:class:`~skdistill.DistilledRegressor`).
+
+- :class:`LeverageScoreSampler`: rows drawn with probability proportional to
+  their statistical leverage and reweighted by the inverse probability, the
+  randomised least-squares baseline of Drineas, Mahoney and Muthukrishnan
+  (2006) and Ma, Mahoney and Yu (2015).
+- :func:`leverage_scores`: the leverage of every row (the diagonal of the hat
+  matrix), computed in one chunked pass plus one more for the scores.
+- :func:`stratified_subset`: for offline RL, real transitions drawn at random
+  per (action, terminal) cell and weighted to keep the cells' proportions, the
+  baseline :class:`~skdistill.BellmanDistiller` is measured against.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+    column_or_1d,
+)
+
+from ._base import BaseDistiller
+from ._moments import compute_moments, default_chunk_size
+from ._sampling import seed_sequence
+
+__all__ = ["LeverageScoreSampler", "leverage_scores", "stratified_subset"]
+
+
+def _projector(moments, fit_intercept):
+    """``(centre, P)`` with ``h(x) = (x - centre)^T P (x - centre)`` (+ 1/W with intercept).
+
+    ``P`` is the pseudo-inverse of the (centred) Gram matrix, computed on
+    standardised columns so that the rank cut-off does not depend on the units of
+    the features; constant columns (zero spread) carry no leverage.
+    """
+    d = moments.mean.shape[0]
+    W = moments.weight_sum
+    if fit_intercept:
+        centre = moments.mean
+        gram = moments.comoment
+    else:
+        centre = np.zeros(d)
+        gram = moments.comoment + W * np.outer(moments.mean, moments.mean)
+    scale = np.sqrt(np.clip(np.diag(gram), 0.0, None))
+    live = scale > 0
+    scale_live = scale[live]
+    corr = gram[np.ix_(live, live)] / np.outer(scale_live, scale_live)
+    values, vectors = np.linalg.eigh(corr)
+    cutoff = values.max(initial=0.0) * max(corr.shape[0], 1) * np.finfo(np.float64).eps
+    keep = values > cutoff
+    inv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    P = np.zeros((d, d))
+    P[np.ix_(live, live)] = inv / np.outer(scale_live, scale_live)
+    return centre, P
+
+
+def _leverage(X, sample_weight, fit_intercept, chunk_size):
+    n, d = X.shape
+    moments = compute_moments(X, np.empty((n, 0)), sample_weight, chunk_size=chunk_size)
+    if moments.weight_sum == 0:
+        raise ValueError("All sample weights are zero: no row has any leverage.")
+    centre, P = _projector(moments, fit_intercept)
+    h = np.empty(n)
+    step = chunk_size or default_chunk_size(d)
+    for start in range(0, n, step):
+        rows = X[start : start + step]
+        rows = rows.toarray() if sparse.issparse(rows) else np.asarray(rows, dtype=np.float64)
+        rows = rows - centre
+        h[start : start + step] = np.einsum("ij,ij->i", rows @ P, rows)
+    if fit_intercept:
+        h += 1.0 / moments.weight_sum
+    if sample_weight is not None:
+        h *= sample_weight
+    # Rounding can leave tiny negative values on rows in the null space.
+    return np.clip(h, 0.0, None)
+
+
+def leverage_scores(X, *, fit_intercept=True, sample_weight=None, chunk_size=None):
+    """Statistical leverage of every row: the diagonal of the hat matrix.
+
+    The leverage of row ``i`` of the design matrix ``A`` (``X`` with a column of
+    ones when ``fit_intercept``) is ``h_i = a_i^T (A^T A)^+ a_i``; the scores lie
+    in ``[0, 1]`` and sum to the rank of ``A``. With ``sample_weight`` they are
+    the leverages of ``W^{1/2} A``, ``h_i = w_i a_i^T (A^T W A)^+ a_i``. The Gram
+    matrix is computed in one chunked pass (centred, so large feature means cost
+    no precision) and the scores in a second.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The design matrix, without the intercept column.
+    fit_intercept : bool, default=True
+        Whether the design matrix has a column of ones.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative row weights.
+    chunk_size : int, default=None
+        Rows per chunk; ``None`` uses about 16 MiB per chunk.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+        The leverage of every row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdistill.baselines import leverage_scores
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    >>> h = leverage_scores(X)
+    >>> h.round(3)
+    array([0.418, 0.331, 0.275, 0.976])
+    >>> float(h.sum())  # the rank of [X, 1]
+    2.0
+    """
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+    return _leverage(X, sample_weight, fit_intercept, chunk_size)
+
+
+class LeverageScoreSampler(BaseDistiller):
+    """Baseline: sample rows by leverage score and reweight them (randomised least squares).
+
+    Draws ``n_synthetic`` real rows independently, with replacement, with
+    probability ``p_i`` proportional to ``(1 - uniform_fraction) h_i / sum(h) +
+    uniform_fraction / n`` where ``h_i`` is the leverage of row ``i`` (see
+    :func:`leverage_scores`), and gives each draw the weight ``w_i / (m p_i)``
+    (``w_i`` the training sample weight, 1 without): the weighted sums over the
+    sample are unbiased for the sums over the data. A linear model fitted on the
+    sample *with* ``sample_weight=sampler.sample_weight_`` is the classical
+    leverage-sampling estimator of Drineas, Mahoney and Muthukrishnan (2006);
+    ``uniform_fraction > 0`` is the shrinkage estimator of Ma, Mahoney and Yu
+    (2015), which bounds the weights.
+
+    This is a baseline, not a distiller: the rows are real and unchanged, nothing
+    is matched, and the loss of a linear model on the sample is only close to
+    its full-data loss in expectation, with a relative error that shrinks like
+    ``sqrt(rank / n_synthetic)``. :class:`~skdistill.LossMatchingDistiller`
+    matches the losses of all linear models exactly from ``n_features +
+    n_targets + 1`` rows on. Sampling is with replacement, so the sample can
+    hold the same row more than once (high-leverage rows especially).
+
+    Parameters
+    ----------
+    n_synthetic : int, default=100
+        Number of rows to draw ``m``.
+    fit_intercept : bool, default=True
+        Leverage with respect to the design matrix with a column of ones (for
+        models with an intercept).
+    uniform_fraction : float, default=0.0
+        Weight in ``[0, 1]`` of the uniform distribution mixed into the
+        sampling probabilities: 0 is pure leverage sampling, 1 uniform sampling
+        with replacement.
+    chunk_size : int, default=None
+        Rows per chunk of the two passes over the data; ``None`` uses about
+        16 MiB per chunk.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws.
+
+    Attributes
+    ----------
+    X_synthetic_ : ndarray of shape (n_synthetic, n_features)
+        The sampled rows, in the input's float dtype.
+    y_synthetic_ : ndarray of shape (n_synthetic,) or (n_synthetic, n_targets)
+        Their targets.
+    sample_weight_ : ndarray of shape (n_synthetic,)
+        Inverse-probability weights ``w_i / (m p_i)``; they sum to the training
+        weight sum in expectation.
+    sample_indices_ : ndarray of shape (n_synthetic,)
+        Indices of the sampled rows in the training data, as imbalanced-learn's
+        samplers report them.
+    leverage_scores_ : ndarray of shape (n_samples,)
+        The leverage of every training row.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    LossMatchingDistiller : The distiller this baseline is compared with.
+    leverage_scores : The scores the probabilities are built from.
+
+    References
+    ----------
+    .. [1] Drineas, Mahoney, Muthukrishnan, "Sampling algorithms for l2
+       regression and applications", SODA 2006.
+    .. [2] Ma, Mahoney, Yu, "A statistical perspective on algorithmic
+       leveraging", JMLR 16, 2015.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skdistill.baselines import LeverageScoreSampler
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> sampler = LeverageScoreSampler(n_synthetic=100, random_state=0)
+    >>> X_s, y_s = sampler.fit_resample(X, y)
+    >>> X_s.shape, sampler.sample_indices_.shape
+    ((100, 10), (100,))
+    >>> bool(np.array_equal(X_s, X[sampler.sample_indices_]))
+    True
+    >>> model = LinearRegression().fit(X_s, y_s, sample_weight=sampler.sample_weight_)
+    """
+
+    _parameter_constraints: dict = {
+        "n_synthetic": [Interval(Integral, 1, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "uniform_fraction": [Interval(Real, 0, 1, closed="both")],
+        "chunk_size": [None, Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_synthetic=100,
+        *,
+        fit_intercept=True,
+        uniform_fraction=0.0,
+        chunk_size=None,
+        random_state=None,
+    ):
+        self.n_synthetic = n_synthetic
+        self.fit_intercept = fit_intercept
+        self.uniform_fraction = uniform_fraction
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_resample(self, X, y, sample_weight=None):
+        """Draw the leverage-score sample of ``(X, y)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse input gives dense sampled rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the training rows; rows of weight 0 are
+            never drawn.
+
+        Returns
+        -------
+        X_sample : {ndarray, DataFrame} of shape (n_synthetic, n_features)
+            The sampled rows, in the container and float dtype of ``X``.
+        y_sample : {ndarray, Series, DataFrame} of shape (n_synthetic,) or \
+                (n_synthetic, n_targets)
+            Their targets, in the container of ``y``.
+        """
+        return super().fit_resample(X, y, sample_weight=sample_weight)
+
+    def _fit_resample(self, X, Y, sample_weight):
+        n = X.shape[0]
+        h = _leverage(X, sample_weight, self.fit_intercept, self.chunk_size)
+        self.leverage_scores_ = h
+        if h.sum() == 0:
+            raise ValueError(
+                "Every row has leverage 0 (X is all zeros and fit_intercept=False); "
+                "there is nothing to sample by."
+            )
+        p = (1.0 - self.uniform_fraction) * h / h.sum()
+        if self.uniform_fraction > 0:
+            base = np.ones(n) if sample_weight is None else (sample_weight > 0).astype(float)
+            p += self.uniform_fraction * base / base.sum()
+        p /= p.sum()
+        rng = np.random.default_rng(seed_sequence(self.random_state))
+        idx = rng.choice(n, size=self.n_synthetic, replace=True, p=p)
+        w = np.ones(n) if sample_weight is None else sample_weight
+        self.sample_indices_ = idx
+        self.sample_weight_ = w[idx] / (self.n_synthetic * p[idx])
+        X_rows = X[idx]
+        if sparse.issparse(X_rows):
+            X_rows = X_rows.toarray()
+        return X_rows, Y[idx]
+
+
+def stratified_subset(actions, terminals, n_samples, *, random_state=None):
+    """Baseline for offline RL: a random subset of transitions stratified by (action, terminal).
+
+    The transitions are split into cells by their action and terminal flag;
+    every cell gets a number of rows as close to proportional to its size as
+    possible, and at least one while ``n_samples`` allows (terminal transitions
+    are often under 1% of the data, and Fitted-Q Iteration needs them), drawn
+    uniformly without replacement. Each drawn row weighs ``cell size / rows
+    drawn from the cell``, so the weighted cell proportions are exactly the
+    data's and the weights sum to the number of transitions (to the size of
+    the cells drawn from, when ``n_samples`` is below the number of cells and
+    some cells get no row). This is a much
+    stronger baseline than a plain random subset, and the one
+    :class:`~skdistill.BellmanDistiller` is compared with.
+
+    Parameters
+    ----------
+    actions : array-like of shape (n_transitions,)
+        Discrete action labels.
+    terminals : array-like of shape (n_transitions,) or None
+        Terminal flags; ``None`` means no transition is terminal.
+    n_samples : int
+        Number of transitions to draw, at most ``n_transitions``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_samples,)
+        Positions of the drawn transitions, grouped by cell.
+    sample_weight : ndarray of shape (n_samples,)
+        Their weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdistill.baselines import stratified_subset
+    >>> actions = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 1])
+    >>> terminals = np.array([0, 0, 0, 0, 0, 1, 0, 0, 0, 0], dtype=bool)
+    >>> index, weight = stratified_subset(actions, terminals, 5, random_state=0)
+    >>> actions[index]
+    array([0, 0, 0, 1, 1])
+    >>> terminals[index]
+    array([False, False,  True, False, False])
+    >>> weight
+    array([2.5, 2.5, 1. , 2. , 2. ])
+    """
+    from ._bellman import allocate_cells
+
+    actions = column_or_1d(actions)
+    n = actions.shape[0]
+    if terminals is None:
+        terminals = np.zeros(n, dtype=bool)
+    terminals = column_or_1d(terminals)
+    check_consistent_length(actions, terminals)
+    if not isinstance(n_samples, Integral) or not 1 <= n_samples <= n:
+        raise ValueError(
+            f"n_samples must be an integer between 1 and the number of transitions ({n}); "
+            f"got {n_samples!r}."
+        )
+    _, cell_actions = np.unique(actions, return_inverse=True)
+    cells = 2 * cell_actions.ravel() + terminals.astype(bool)
+    labels, inverse, counts = np.unique(cells, return_inverse=True, return_counts=True)
+    minimum = np.full(len(labels), 1 if n_samples >= len(labels) else 0)
+    sizes = allocate_cells(counts, n_samples, minimum, counts)
+    rng = np.random.default_rng(seed_sequence(random_state))
+    indices, weights = [], []
+    for cell, size in enumerate(sizes):
+        if size:
+            rows = np.flatnonzero(inverse.ravel() == cell)
+            indices.append(rng.choice(rows, size=size, replace=False))
+            weights.append(np.full(size, counts[cell] / size))
+    return np.concatenate(indices), np.concatenate(weights)
