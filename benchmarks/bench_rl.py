@@ -49,7 +49,7 @@ from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-from skdistill import BellmanDistiller, FittedQIteration, collect_transitions
+from skdistill import BellmanDistiller, FittedQIteration, collect_transitions, evaluate_policy
 from skdistill._bellman import bellman_losses, draw_predictors
 
 GAMMA = 0.99
@@ -179,22 +179,7 @@ def _greedy(fqi):
 
 
 def greedy_return(fqi, env_id, n_episodes, seed):
-    import gymnasium
-
-    policy = _greedy(fqi)
-    envs = [gymnasium.make(env_id) for _ in range(n_episodes)]
-    obs = np.stack([env.reset(seed=10_000 * seed + i)[0] for i, env in enumerate(envs)])
-    returns = np.zeros(n_episodes)
-    live = np.ones(n_episodes, dtype=bool)
-    while live.any():
-        idx = np.flatnonzero(live)
-        for i, action in zip(idx, policy(obs[idx])):
-            obs[i], reward, terminated, truncated, _ = envs[i].step(action)
-            returns[i] += reward
-            live[i] = not (terminated or truncated)
-    for env in envs:
-        env.close()
-    return float(returns.mean())
+    return float(evaluate_policy(env_id, _greedy(fqi), n_episodes, seed=10_000 * seed).mean())
 
 
 # -------------------------------------------------------------- loss context

@@ -42,12 +42,11 @@ import time
 import warnings
 from pathlib import Path
 
-import gymnasium
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.ensemble import ExtraTreesRegressor
 
-from skdistill import BellmanDistiller, FittedQIteration, collect_transitions
+from skdistill import BellmanDistiller, FittedQIteration, collect_transitions, evaluate_policy
 from skdistill.baselines import stratified_subset
 
 
@@ -98,22 +97,6 @@ print(
 # once per time step for all of them.
 
 
-def greedy_returns(policy, n_episodes, seed=1000):
-    envs = [gymnasium.make("CartPole-v1") for _ in range(n_episodes)]
-    obs = np.array([env.reset(seed=seed + i)[0] for i, env in enumerate(envs)])
-    returns = np.zeros(n_episodes)
-    done = np.zeros(n_episodes, dtype=bool)
-    while not done.all():
-        live = np.flatnonzero(~done)
-        for i, action in zip(live, policy.predict(obs[live])):
-            obs[i], reward, terminated, truncated, _ = envs[i].step(int(action))
-            returns[i] += reward
-            done[i] = terminated or truncated
-    for env in envs:
-        env.close()
-    return returns.mean()
-
-
 def fqi_return(observations, actions, rewards, next_observations, terminals, seed, weight=None):
     fqi = FittedQIteration(
         ExtraTreesRegressor(n_estimators=30, min_samples_leaf=2),
@@ -122,7 +105,7 @@ def fqi_return(observations, actions, rewards, next_observations, terminals, see
         random_state=seed,
     )
     fqi.fit(observations, actions, rewards, next_observations, terminals, sample_weight=weight)
-    return greedy_returns(fqi, n_episodes)
+    return evaluate_policy("CartPole-v1", fqi, n_episodes, seed=1000).mean()
 
 
 columns = ["observations", "actions", "rewards", "next_observations", "terminals"]

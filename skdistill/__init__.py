@@ -3,7 +3,7 @@
 from ._bellman import BellmanDistiller, Transitions
 from ._distiller import LossMatchingDistiller
 from ._fqi import FittedQIteration
-from ._gym import collect_transitions
+from ._gym import collect_transitions, evaluate_policy
 from ._meta import DistilledRegressor
 
 __version__ = "0.1.0"
@@ -16,4 +16,5 @@ __all__ = [
     "Transitions",
     "__version__",
     "collect_transitions",
+    "evaluate_policy",
 ]

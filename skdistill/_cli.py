@@ -360,32 +360,6 @@ def _cartpole_heuristic(observation):
     return int(observation[2] + 0.5 * observation[3] > 0)
 
 
-def _greedy_returns(policy, n_episodes, seed, env_id="CartPole-v1"):
-    """Undiscounted returns of ``policy.predict`` on ``n_episodes`` seeded episodes.
-
-    The episodes run side by side, so the policy is queried once per time step for
-    all of them; episode ``i`` starts from ``reset(seed=seed + i)`` for every policy.
-    """
-    import gymnasium
-    import numpy as np
-
-    envs = [gymnasium.make(env_id) for _ in range(n_episodes)]
-    try:
-        obs = np.array([env.reset(seed=seed + i)[0] for i, env in enumerate(envs)])
-        returns = np.zeros(n_episodes)
-        done = np.zeros(n_episodes, dtype=bool)
-        while not done.all():
-            live = np.flatnonzero(~done)
-            for i, action in zip(live, policy.predict(obs[live])):
-                obs[i], reward, terminated, truncated, _ = envs[i].step(int(action))
-                returns[i] += reward
-                done[i] = terminated or truncated
-    finally:
-        for env in envs:
-            env.close()
-    return returns
-
-
 def _rl_demo(args):
     """CartPole: collect, distil, Fitted-Q Iteration, returns table."""
     try:
@@ -399,7 +373,7 @@ def _rl_demo(args):
 
     from ._bellman import BellmanDistiller
     from ._fqi import FittedQIteration
-    from ._gym import collect_transitions
+    from ._gym import collect_transitions, evaluate_policy
     from .baselines import stratified_subset
 
     for name in ("n_transitions", "n_seeds", "episodes", "n_iterations"):
@@ -437,7 +411,7 @@ def _rl_demo(args):
             transitions["terminals"],
             sample_weight=sample_weight,
         )
-        return float(_greedy_returns(fqi, args.episodes, eval_seed).mean())
+        return float(evaluate_policy("CartPole-v1", fqi, args.episodes, seed=eval_seed).mean())
 
     full = fqi_return(data, args.seed)
     progress(f"full data: return {full:.1f}")

@@ -10,7 +10,7 @@ def _import_gymnasium():
         import gymnasium
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "collect_transitions needs gymnasium, which is an optional dependency of "
+            "This needs gymnasium, which is an optional dependency of "
             "skdistill: install it with `pip install skdistill[rl]`."
         ) from exc
     return gymnasium
@@ -104,3 +104,60 @@ def collect_transitions(env, n_transitions, *, policy=None, epsilon=0.0, seed=No
         "terminals": np.asarray(columns["term"], dtype=bool),
         "timeouts": np.asarray(columns["trunc"], dtype=bool),
     }
+
+
+def evaluate_policy(env, policy, n_episodes=10, *, seed=None):
+    """Returns of a policy over ``n_episodes`` episodes, run side by side.
+
+    The episodes step together, so the policy is asked once per time step for
+    the actions of all the episodes still running (one ``predict`` call on a
+    batch instead of one per episode and step). An episode ends when the
+    environment reports ``terminated`` or ``truncated``.
+
+    Parameters
+    ----------
+    env : str
+        Id of a gymnasium environment; one copy per episode is made and closed.
+    policy : object with ``predict`` or callable
+        Maps a batch of observations (n, obs_dim) to actions (n,), e.g. a fitted
+        :class:`~skdistill.FittedQIteration`.
+    n_episodes : int, default=10
+        Number of episodes.
+    seed : int or None, default=None
+        Episode ``i`` starts from ``reset(seed=seed + i)``; ``None`` leaves the
+        resets unseeded.
+
+    Returns
+    -------
+    returns : ndarray of shape (n_episodes,)
+        Undiscounted return of every episode.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdistill import evaluate_policy
+    >>> always_left = lambda observations: np.zeros(len(observations), dtype=int)
+    >>> evaluate_policy("CartPole-v1", always_left, n_episodes=3, seed=0).shape
+    (3,)
+    """
+    gymnasium = _import_gymnasium()
+    if not isinstance(n_episodes, Integral) or n_episodes < 1:
+        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}.")
+    act = policy.predict if hasattr(policy, "predict") else policy
+    envs = [gymnasium.make(env) for _ in range(n_episodes)]
+    try:
+        obs = np.stack(
+            [e.reset(seed=None if seed is None else seed + i)[0] for i, e in enumerate(envs)]
+        )
+        returns = np.zeros(n_episodes)
+        running = np.ones(n_episodes, dtype=bool)
+        while running.any():
+            live = np.flatnonzero(running)
+            for i, action in zip(live, act(obs[live])):
+                obs[i], reward, terminated, truncated, _ = envs[i].step(int(action))
+                returns[i] += reward
+                running[i] = not (terminated or truncated)
+    finally:
+        for e in envs:
+            e.close()
+    return returns

@@ -64,3 +64,23 @@ def test_missing_gymnasium_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "gymnasium", None)
     with pytest.raises(ImportError, match=r"pip install skdistill\[rl\]"):
         collect_transitions("CartPole-v1", 10)
+
+
+def test_evaluate_policy_seeded_and_batched():
+    from skdistill import evaluate_policy
+
+    calls = []
+
+    def heuristic(observations):
+        calls.append(len(observations))
+        return (observations[:, 2] + 0.5 * observations[:, 3] > 0).astype(int)
+
+    returns = evaluate_policy("CartPole-v1", heuristic, n_episodes=4, seed=3)
+    assert returns.shape == (4,)
+    assert np.all(returns > 100)  # the heuristic balances the pole
+    assert max(calls) == 4  # one call for all running episodes
+    np.testing.assert_array_equal(returns, evaluate_policy("CartPole-v1", heuristic, 4, seed=3))
+    left = evaluate_policy("CartPole-v1", lambda o: np.zeros(len(o), dtype=int), 4, seed=3)
+    assert np.all(left < 50)
+    with pytest.raises(ValueError, match="n_episodes"):
+        evaluate_policy("CartPole-v1", heuristic, 0)
