@@ -1,0 +1,244 @@
+"""Random-feature loss matching: distil for regressors linear in RBF random features.
+
+A regressor linear in ``u(x, y) = (phi(x), x, y, 1)``, with ``phi`` scikit-learn's
+``RBFSampler`` (random Fourier features ``sqrt(2 / D) cos(x W + b)`` of the RBF
+kernel), has loss ``v^T M v`` on a row set, ``M`` the second-moment matrix of ``u``.
+The training side is therefore one chunked pass computing the moments of
+``(phi(x), x, y)``; the synthetic rows are then moved by L-BFGS so that their
+moment matrix matches, with the gradient taken through ``phi``.
+
+The objective is the mean squared loss mismatch over random regressors
+``v ~ N(0, I / p)``, ``Delta = M_syn - M_train``: either its exact expectation
+``(2 ||Delta||_F^2 + tr(Delta)^2) / p^2`` (every Gaussian regressor at once), or
+the sample mean of ``(v_j^T Delta v_j)^2`` over ``k`` drawn regressors, as in the
+paper's Algorithm 1. Both are divided by the same quantity for ``Delta = M_train``
+so that the value is relative. All coordinates are the training set's standardised
+ones.
+"""
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import sparse
+from scipy.optimize import minimize
+from sklearn.kernel_approximation import RBFSampler
+from sklearn.metrics.pairwise import euclidean_distances
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from ._certificate import model_losses
+from ._moments import Moments, chunk_moments, default_chunk_size, merge_moments
+
+# Rows used to estimate the kernel's input scaling and the median-heuristic gamma.
+N_PILOT = 1000
+
+
+def median_heuristic_gamma(X):
+    """``gamma = 1 / median_{i<j} ||x_i - x_j||^2`` over the rows of ``X``.
+
+    The RBF kernel ``exp(-gamma ||x - x'||^2)`` then equals ``exp(-1)`` at the
+    median squared distance between rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdistill._rbf import median_heuristic_gamma
+    >>> median_heuristic_gamma(np.array([[0.0], [1.0], [3.0]]))
+    0.25
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[0] < 2:
+        raise ValueError("The median heuristic for gamma needs at least 2 rows.")
+    D2 = euclidean_distances(X, squared=True)
+    median = float(np.median(D2[np.triu_indices_from(D2, k=1)]))
+    if not median > 0:
+        raise ValueError(
+            "The median squared distance between training rows is 0 (most sampled rows "
+            "are identical), so the median heuristic cannot choose gamma; pass gamma "
+            "explicitly."
+        )
+    return 1.0 / median
+
+
+def make_feature_map(X_pilot, gamma, n_components, random_state):
+    """Fitted ``StandardScaler -> RBFSampler`` pipeline, fitted on the rows ``X_pilot``.
+
+    ``gamma=None`` applies :func:`median_heuristic_gamma` to the standardised
+    pilot rows. Returns ``(feature_map, gamma)``.
+    """
+    X_pilot = np.asarray(X_pilot, dtype=np.float64)
+    if gamma is None:
+        gamma = median_heuristic_gamma(StandardScaler().fit_transform(X_pilot))
+    feature_map = make_pipeline(
+        StandardScaler(),
+        RBFSampler(gamma=gamma, n_components=n_components, random_state=random_state),
+    )
+    return feature_map.fit(X_pilot), float(gamma)
+
+
+def feature_moments(X, Y, sample_weight, feature_map, *, chunk_size=None, n_jobs=None):
+    """Weighted moments of ``(phi(x), x, y)`` in one chunked pass over the rows.
+
+    Each chunk is mapped through ``feature_map`` and handed to
+    :func:`~skdistill._moments.chunk_moments`; chunks are fixed by ``chunk_size``
+    and merged in order, so the result does not depend on ``n_jobs``. Memory is
+    ``O(chunk_size * D + D^2)``; no ``n x D`` array is formed.
+    """
+    n, d = X.shape
+    n_components = feature_map[-1].n_components
+    if chunk_size is None:
+        chunk_size = default_chunk_size(n_components + d + Y.shape[1])
+
+    def one(start):
+        sl = slice(start, min(start + chunk_size, n))
+        X_chunk = X[sl]
+        X_chunk = X_chunk.toarray() if sparse.issparse(X_chunk) else X_chunk
+        X_chunk = np.asarray(X_chunk, dtype=np.float64)
+        Phi = feature_map.transform(X_chunk)
+        w = None if sample_weight is None else sample_weight[sl]
+        return chunk_moments(Phi, np.hstack([X_chunk, Y[sl]]), w)
+
+    starts = range(0, n, chunk_size)
+    if n_jobs in (None, 1) or len(starts) == 1:
+        parts = map(one, starts)
+    else:
+        tasks = (delayed(one)(start) for start in starts)
+        parts = Parallel(n_jobs=n_jobs, prefer="threads")(tasks)
+    total = None
+    for part in parts:
+        total = merge_moments(total, part)
+    return total
+
+
+def sub_moments(moments, start):
+    """Moments of the trailing coordinates ``start:`` (e.g. the ``(x, y)`` block)."""
+    return Moments(
+        moments.weight_sum, moments.mean[start:], moments.comoment[start:, start:]
+    )
+
+
+def standardised_rbf_weights(feature_map, shift, scale):
+    """Weights ``(W, b)`` of ``phi`` as a function of standardised ``x_s``.
+
+    ``phi(x) = sqrt(2 / D) cos(x_s W + b)`` for ``x = x_s * scale + shift``: the
+    pipeline's scaler and the sampler's ``random_weights_`` and ``random_offset_``
+    folded into one affine map.
+    """
+    scaler, sampler = feature_map[0], feature_map[-1]
+    weights = np.asarray(sampler.random_weights_, dtype=np.float64)
+    W = (scale / scaler.scale_)[:, None] * weights
+    b = sampler.random_offset_ + ((shift - scaler.mean_) / scaler.scale_) @ weights
+    return W, b
+
+
+def lift(Zs, W, b, fit_intercept=True):
+    """Rows ``u = (phi(x_s), x_s, y_s[, 1])`` and the phase matrix ``x_s W + b``."""
+    m = Zs.shape[0]
+    d, n_components = W.shape
+    theta = Zs[:, :d] @ W + b
+    parts = [np.sqrt(2.0 / n_components) * np.cos(theta), Zs]
+    if fit_intercept:
+        parts.append(np.ones((m, 1)))
+    return np.hstack(parts), theta
+
+
+def expected_mismatch(Delta):
+    """``p^2 E[(v^T Delta v)^2]`` over ``v ~ N(0, I / p)``: ``2 ||Delta||_F^2 + tr^2``."""
+    return 2.0 * float(np.sum(Delta * Delta)) + float(np.trace(Delta)) ** 2
+
+
+def rbf_objective(z, shape, W, b, M_train, V=None, targets=None, fit_intercept=True):
+    """Relative loss-mismatch objective and its gradient at the flattened rows ``z``.
+
+    Parameters
+    ----------
+    z : ndarray of shape (m * q,)
+        Standardised synthetic rows ``(x_s, y_s)``, flattened.
+    shape : tuple (m, q)
+    W, b : ndarrays of shape (d, D) and (D,)
+        From :func:`standardised_rbf_weights`.
+    M_train : ndarray of shape (p, p)
+        Training second moment of ``u``, ``p = D + q + fit_intercept``.
+    V : ndarray of shape (k, p), default=None
+        Random regressors; ``None`` uses the exact expectation over ``N(0, I / p)``.
+    targets : ndarray of shape (k,), default=None
+        Training losses of ``V`` (``model_losses(V, M_train)``).
+    fit_intercept : bool, default=True
+
+    Returns
+    -------
+    f : float
+    grad : ndarray of shape (m * q,)
+    """
+    m, q = shape
+    d, n_components = W.shape
+    Zs = z.reshape(m, q)
+    U, theta = lift(Zs, W, b, fit_intercept)
+    Delta = U.T @ U / m - M_train
+    if V is None:
+        norm = expected_mismatch(M_train)
+        f = expected_mismatch(Delta) / norm
+        G = 4.0 * Delta
+        G.flat[:: G.shape[0] + 1] += 2.0 * np.trace(Delta)
+        G /= norm
+    else:
+        e = model_losses(V, Delta)
+        norm = float(targets @ targets)
+        f = float(e @ e) / norm
+        G = (2.0 / norm) * (V.T @ (V * e[:, None]))
+    R = (2.0 / m) * (U @ G)
+    grad = R[:, n_components : n_components + q].copy()
+    dphi = R[:, :n_components] * np.sin(theta)
+    grad[:, :d] -= np.sqrt(2.0 / n_components) * (dphi @ W.T)
+    return f, grad.ravel()
+
+
+def solve_rbf_matching(
+    Z0,
+    W,
+    b,
+    M_train,
+    *,
+    V=None,
+    targets=None,
+    fit_intercept=True,
+    max_iter=2000,
+    tol=0.0,
+    verbose=0,
+):
+    """Minimise :func:`rbf_objective` from the standardised rows ``Z0`` with L-BFGS-B.
+
+    Returns
+    -------
+    Z : ndarray of shape (m, q)
+    result : scipy.optimize.OptimizeResult
+    """
+    m, q = Z0.shape
+    callback = None
+    if verbose > 1:
+        n_seen = [0]
+
+        def callback(intermediate_result):
+            n_seen[0] += 1
+            if n_seen[0] % 50 == 0:
+                value = intermediate_result.fun
+                print(f"L-BFGS iteration {n_seen[0]}: objective {value:.6g}")
+
+    # Products of m x p by p x p: threaded BLAS only adds synchronisation here,
+    # and under load it made each step several times slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = minimize(
+            rbf_objective,
+            np.ascontiguousarray(Z0, dtype=np.float64).ravel(),
+            args=((m, q), W, b, M_train, V, targets, fit_intercept),
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
+            options={"maxiter": max_iter, "ftol": tol, "gtol": tol, "maxcor": 30},
+        )
+    if verbose:
+        print(
+            f"L-BFGS through the features: {result.nit} iterations, relative "
+            f"objective {result.fun:.3e} ({result.message})"
+        )
+    return result.x.reshape(m, q), result
