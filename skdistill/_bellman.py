@@ -22,13 +22,13 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 from ._certificate import loss_gap, standardised_second_moment, standardiser
 from ._exact import match_moments_exact, min_rows_exact
+from ._lbfgs import minimize_lbfgs
 from ._moments import compute_moments, default_chunk_size
 from ._sampling import auto_n_models, map_random_blocks, seed_sequence
 
@@ -122,7 +122,7 @@ def bellman_losses(W, lam, S, a, r, S2, t, gamma, sample_weight=None, chunk_size
 
     Parameters are those of :func:`bellman_residuals`, plus ``sample_weight``
     (n,) and ``chunk_size`` (rows per chunk; ``None`` bounds a chunk's residual
-    arrays to about 16 MiB).
+    arrays to about 4 MiB).
 
     Returns
     -------
@@ -945,21 +945,14 @@ class BellmanDistiller(BaseEstimator):
         return loss_gap(M_syn, M_train)
 
     def _solve_lbfgs(self, X0, W, lam, targets, a, t, w, d):
-        m = X0.shape[0]
-        callback = None
-        if self.verbose:
-
-            def callback(intermediate_result):
-                print(f"[BellmanDistiller] L-BFGS objective {intermediate_result.fun:.6g}")
-
-        result = minimize(
+        result = minimize_lbfgs(
             bellman_matching_objective,
-            X0.ravel(),
-            args=(W, lam, targets, a, t, w, self.gamma, (m, d)),
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": self.tol, "maxcor": 30},
+            X0,
+            args=(W, lam, targets, a, t, w, self.gamma, (X0.shape[0], d)),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            label="[BellmanDistiller] L-BFGS",
         )
         return result.x.reshape(X0.shape), int(result.nit)
 

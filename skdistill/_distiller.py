@@ -19,6 +19,7 @@ from ._certificate import (
     standardiser,
 )
 from ._exact import match_moments_exact, min_rows_exact
+from ._blas import single_threaded_blas
 from ._lbfgs import solve_loss_matching
 from ._moments import moments_of_rows
 from ._rbf import (
@@ -31,7 +32,7 @@ from ._rbf import (
     sub_moments,
 )
 from ._sampling import auto_n_models, sample_gaussian_models, seed_sequence
-from ._streaming import StreamState, is_dask_collection, single_threaded_blas
+from ._streaming import StreamState, is_dask_collection
 
 # Held-out random regressors used for ``heldout_loss_gap_``.
 _N_CHECK = 200
@@ -151,7 +152,7 @@ class LossMatchingDistiller(BaseDistiller):
         than ``tol`` in a step or the projected gradient is below ``tol``; the
         default 0 runs to machine precision (or ``max_iter``).
     chunk_size : int, default=None
-        Rows per chunk of the data pass; ``None`` uses about 16 MiB per chunk.
+        Rows per chunk of the data pass; ``None`` uses about 4 MiB per chunk.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial subset and the random regressors. The result depends on
         it alone, not on ``n_jobs``.

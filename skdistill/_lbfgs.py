@@ -13,8 +13,8 @@ nothing that depends on the number of training rows.
 
 import numpy as np
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 
+from ._blas import single_threaded_blas
 from ._certificate import model_losses
 
 
@@ -61,24 +61,46 @@ def solve_loss_matching(Z0, V, targets, *, fit_intercept=True, max_iter=2000, to
     result : scipy.optimize.OptimizeResult
     """
     m, q = Z0.shape
+    result = minimize_lbfgs(
+        loss_matching_objective,
+        Z0,
+        args=(V, targets, (m, q), fit_intercept),
+        max_iter=max_iter,
+        tol=tol,
+        verbose=verbose,
+    )
+    return result.x.reshape(m, q), result
+
+
+def minimize_lbfgs(fun, x0, args=(), *, max_iter, tol, verbose=0, label="L-BFGS"):
+    """The L-BFGS-B run shared by every moving-point solver.
+
+    ``fun(x, *args)`` returns the objective and its gradient. ``tol`` bounds both
+    the relative decrease and the projected gradient (0 runs to machine
+    precision or ``max_iter``); BLAS is limited to one thread, the matrices being
+    small. ``verbose > 1`` prints the objective at every iteration, ``verbose``
+    a summary.
+
+    Returns
+    -------
+    result : scipy.optimize.OptimizeResult
+    """
     callback = None
     if verbose > 1:
 
         def callback(intermediate_result):
-            print(f"L-BFGS: objective {intermediate_result.fun:.3e}")
+            print(f"{label}: objective {intermediate_result.fun:.6g}")
 
-    # The matrices here are small (m x p, k x p): threaded BLAS only adds
-    # synchronisation, and under load it made each step 100x slower.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         result = minimize(
-            loss_matching_objective,
-            np.ascontiguousarray(Z0, dtype=np.float64).ravel(),
-            args=(V, targets, (m, q), fit_intercept),
+            fun,
+            np.ascontiguousarray(x0, dtype=np.float64).ravel(),
+            args=args,
             jac=True,
             method="L-BFGS-B",
             callback=callback,
             options={"maxiter": max_iter, "ftol": tol, "gtol": tol, "maxcor": 30},
         )
     if verbose:
-        print(f"L-BFGS: {result.nit} iterations, objective {result.fun:.3e} ({result.message})")
-    return result.x.reshape(m, q), result
+        print(f"{label}: {result.nit} iterations, objective {result.fun:.3e} ({result.message})")
+    return result

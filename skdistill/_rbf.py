@@ -19,14 +19,13 @@ ones.
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import sparse
-from scipy.optimize import minimize
 from sklearn.kernel_approximation import RBFSampler
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from ._certificate import model_losses
+from ._lbfgs import minimize_lbfgs
 from ._moments import Moments, chunk_moments, default_chunk_size, merge_moments
 
 # Rows used to estimate the kernel's input scaling and the median-heuristic gamma.
@@ -214,31 +213,13 @@ def solve_rbf_matching(
     result : scipy.optimize.OptimizeResult
     """
     m, q = Z0.shape
-    callback = None
-    if verbose > 1:
-        n_seen = [0]
-
-        def callback(intermediate_result):
-            n_seen[0] += 1
-            if n_seen[0] % 50 == 0:
-                value = intermediate_result.fun
-                print(f"L-BFGS iteration {n_seen[0]}: objective {value:.6g}")
-
-    # Products of m x p by p x p: threaded BLAS only adds synchronisation here,
-    # and under load it made each step several times slower.
-    with threadpool_limits(limits=1, user_api="blas"):
-        result = minimize(
-            rbf_objective,
-            np.ascontiguousarray(Z0, dtype=np.float64).ravel(),
-            args=((m, q), W, b, M_train, V, targets, fit_intercept),
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={"maxiter": max_iter, "ftol": tol, "gtol": tol, "maxcor": 30},
-        )
-    if verbose:
-        print(
-            f"L-BFGS through the features: {result.nit} iterations, relative "
-            f"objective {result.fun:.3e} ({result.message})"
-        )
+    result = minimize_lbfgs(
+        rbf_objective,
+        Z0,
+        args=((m, q), W, b, M_train, V, targets, fit_intercept),
+        max_iter=max_iter,
+        tol=tol,
+        verbose=verbose,
+        label="L-BFGS through the features",
+    )
     return result.x.reshape(m, q), result

@@ -9,13 +9,10 @@ the whole data as one stream, so ``fit`` and ``partial_fit`` over any split of t
 same rows give the same reservoir and, to rounding, the same moments.
 """
 
-from functools import lru_cache
-
 import numpy as np
 from scipy import sparse
 from sklearn import config_context
 from sklearn.utils.validation import _assert_all_finite
-from threadpoolctl import ThreadpoolController
 
 from ._moments import Moments, compute_moments, head_shift, merge_moments
 from ._sampling import seed_sequence
@@ -152,22 +149,6 @@ def raise_non_finite(X, Y, sample_weight=None):
         "Input X or y has values so large that their squares overflow float64; "
         "rescale them."
     )
-
-
-@lru_cache(maxsize=1)
-def _blas_controller():
-    return ThreadpoolController()
-
-
-def single_threaded_blas():
-    """Context limiting BLAS to one thread, for the small dense algebra of a refresh.
-
-    Multi-threaded BLAS on matrices of tens of rows is slower than one thread, and
-    far slower (tens of milliseconds) right after a large product has left the
-    other BLAS threads spinning; a stream refreshes after every chunk. The
-    controller is built once (it scans the loaded libraries).
-    """
-    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def is_dask_collection(obj):

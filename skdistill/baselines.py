@@ -106,7 +106,7 @@ def leverage_scores(X, *, fit_intercept=True, sample_weight=None, chunk_size=Non
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative row weights.
     chunk_size : int, default=None
-        Rows per chunk; ``None`` uses about 16 MiB per chunk.
+        Rows per chunk; ``None`` uses about 4 MiB per chunk.
 
     Returns
     -------
@@ -167,7 +167,7 @@ class LeverageScoreSampler(BaseDistiller):
         with replacement.
     chunk_size : int, default=None
         Rows per chunk of the two passes over the data; ``None`` uses about
-        16 MiB per chunk.
+        4 MiB per chunk.
     random_state : int, RandomState instance or None, default=None
         Seeds the draws.
 
