@@ -22,6 +22,11 @@ def wrap_like(template, array):
     return array
 
 
+def float_dtype(dtype):
+    """The float dtype synthetic rows are stored in: float32 stays, anything else is float64."""
+    return np.float32 if dtype == np.float32 else np.float64
+
+
 class BaseDistiller(BaseEstimator, metaclass=ABCMeta):
     """Base class for distillers of (X, y) with the ``fit_resample`` protocol.
 
@@ -109,9 +114,8 @@ class BaseDistiller(BaseEstimator, metaclass=ABCMeta):
         return self._wrap_synthetic(X_in, y_in)
 
     def _store_synthetic(self, X_syn, Y_syn, x_dtype, y_dtype, y_ndim):
-        self.X_synthetic_ = np.asarray(X_syn, dtype=x_dtype)
-        y_dtype = np.float32 if y_dtype == np.float32 else np.float64
-        Y_syn = np.asarray(Y_syn, dtype=y_dtype)
+        self.X_synthetic_ = np.asarray(X_syn, dtype=float_dtype(x_dtype))
+        Y_syn = np.asarray(Y_syn, dtype=float_dtype(y_dtype))
         self.y_synthetic_ = Y_syn.ravel() if y_ndim == 1 else Y_syn
 
     def _wrap_synthetic(self, X_template, y_template):

@@ -4,13 +4,12 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from sklearn import config_context
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._base import BaseDistiller
+from ._base import BaseDistiller, float_dtype
 from ._certificate import (
     heldout_loss_gap,
     loss_gap,
@@ -32,14 +31,10 @@ from ._rbf import (
     sub_moments,
 )
 from ._sampling import auto_n_models, sample_gaussian_models, seed_sequence
-from ._streaming import StreamState, is_dask_collection
+from ._streaming import StreamState, dense_rows, is_dask_collection
 
 # Held-out random regressors used for ``heldout_loss_gap_``.
 _N_CHECK = 200
-
-
-def _float_dtype(dtype):
-    return np.float32 if dtype == np.float32 else np.float64
 
 
 def draw_rows(X, Y, sample_weight, n_rows, rng):
@@ -55,10 +50,7 @@ def draw_rows(X, Y, sample_weight, n_rows, rng):
             )
         p = sample_weight / sample_weight.sum()
     idx = np.sort(rng.choice(n, size=n_rows, replace=False, p=p))
-    X_rows = X[idx]
-    if sparse.issparse(X_rows):
-        X_rows = X_rows.toarray()
-    return np.hstack([np.asarray(X_rows, dtype=np.float64), Y[idx].astype(np.float64)])
+    return dense_rows(X, Y, idx)
 
 
 class LossMatchingDistiller(BaseDistiller):
@@ -394,7 +386,7 @@ class LossMatchingDistiller(BaseDistiller):
             self._stream.update_dask(X, Y, sample_weight)
             X_syn, Y_syn = self._synthesise()
             self._store_synthetic(
-                X_syn, Y_syn, _float_dtype(X.dtype), _float_dtype(Y.dtype), y_ndim
+                X_syn, Y_syn, float_dtype(X.dtype), float_dtype(Y.dtype), y_ndim
             )
             result = self.X_synthetic_, self.y_synthetic_
         else:
@@ -498,7 +490,7 @@ class LossMatchingDistiller(BaseDistiller):
             self._stream = StreamState(
                 self.random_state, self.n_synthetic, X.shape[1], Y.shape[1]
             )
-            self._stream.output = (_float_dtype(X.dtype), _float_dtype(Y.dtype), y_ndim)
+            self._stream.output = (float_dtype(X.dtype), float_dtype(Y.dtype), y_ndim)
         else:
             self._stream.check_compatible(self.n_synthetic, Y.shape[1])
         if dask_input:

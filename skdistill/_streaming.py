@@ -21,7 +21,7 @@ from ._sampling import seed_sequence
 _KEY_ROWS = 2**20
 
 
-def _rows(X, Y, index):
+def dense_rows(X, Y, index):
     """Dense float64 rows ``[X, Y][index]``."""
     X_rows = X[index]
     if sparse.issparse(X_rows):
@@ -99,7 +99,7 @@ class WeightedReservoir:
         keep = keys > t
         candidates, keys = candidates[keep] + start, keys[keep]
         self.offer(
-            keys, candidates + self.n_offered, lambda pos: _rows(X, Y, candidates[pos])
+            keys, candidates + self.n_offered, lambda pos: dense_rows(X, Y, candidates[pos])
         )
 
     def offer(self, keys, index, fetch):
