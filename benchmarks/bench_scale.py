@@ -6,10 +6,19 @@ Prints:
   40) generated on the fly and passed to ``LossMatchingDistiller.partial_fit`` (the
   synthetic set is refreshed after every chunk). Reported: the time of the
   ``partial_fit`` calls as a ratio to ``X.T @ X`` on the same chunks in the same
-  process, both timed on every chunk in alternating order (target <= 1.5), the same
-  ratio with the chunk generation included, and the peak RSS of a pass beyond the
-  process's RSS before it (target < 400 MB), for both. Peak RSS is the kernel's
-  high-water mark ``VmHWM``, reset through ``/proc/self/clear_refs`` before each pass.
+  process (target <= 1.5), with the threads BLAS has (both use them all) and with
+  both limited to one thread; the ratio with the chunk generation included; and
+  the peak RSS of a pass beyond the process's RSS before it (target < 400 MB), for
+  both. Peak RSS is the kernel's high-water mark ``VmHWM``, reset through
+  ``/proc/self/clear_refs`` before each pass. Each pass is a fresh stream timed
+  alone (the kinds of pass alternate). The passes are timed twice: with the chunks
+  generated under one BLAS thread, as a file reader would produce them, and under
+  threaded BLAS, whose idle workers spin for about 0.1 s after each product and
+  take a core from the timed code.
+* memmap: the same rows written to ``.npy`` files (in ``--tmpdir``) and streamed back
+  through ``numpy.memmap`` and ``skdistill.datasets.iter_array_chunks``, as a real
+  out-of-core stream: ``partial_fit`` against ``X.T @ X`` over the same chunks, each
+  pass timed alone once the files are in the page cache.
 * Dask: ``--dask-n`` x ``--dask-d`` rows (default 1e7 x 20) distilled by ``fit`` on a
   2-worker ``distributed.LocalCluster`` against ``fit`` on the same rows as an in-memory
   NumPy array, both with the data already in memory (persisted on the workers for
@@ -17,17 +26,21 @@ Prints:
   the Dask version never holds the whole array anywhere.
 
 Usage: ``nice python benchmarks/bench_scale.py [--n 4000000] [--d 50] [--chunks 40]
-[--dask-n 10000000] [--dask-d 20] [--skip-dask]``
+[--dask-n 10000000] [--dask-d 20] [--skip-dask] [--skip-memmap] [--tmpdir DIR]``
 """
 
 import argparse
 import gc
 import logging
+import os
+import tempfile
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from skdistill import LossMatchingDistiller
+from skdistill._blas import blas_threads
 
 
 def _status(field):
@@ -52,15 +65,22 @@ class PeakRSS:
         self.extra = _status("VmHWM") - self.start
 
 
-def _chunks(n, d, n_chunks, seed=0):
-    """Rows generated on the fly: correlated features with large means, noisy target."""
+def _chunks(n, d, n_chunks, seed=0, blas_threads=1):
+    """Rows generated on the fly: correlated features with large means, noisy target.
+
+    The products run with ``blas_threads`` BLAS threads. With more than one,
+    OpenBLAS leaves its idle workers spinning for about 0.1 s after each product
+    (its ``THREAD_TIMEOUT``), which takes a core from whatever is timed next; a
+    reader of a file (``skdistill.datasets``) leaves no such threads.
+    """
     rng = np.random.default_rng(seed)
     mixing = np.eye(d) + 0.1 * rng.standard_normal((d, d))
     coef = rng.standard_normal(d)
     for rows in np.array_split(np.arange(n), n_chunks):
-        X = rng.standard_normal((rows.size, d)) @ mixing
-        X[:, : d // 2] += 100.0
-        y = X @ coef + 1e3 + rng.standard_normal(rows.size)
+        with threadpool_limits(blas_threads, user_api="blas"):
+            X = rng.standard_normal((rows.size, d)) @ mixing
+            X[:, : d // 2] += 100.0
+            y = X @ coef + 1e3 + rng.standard_normal(rows.size)
         yield X, y
 
 
@@ -73,58 +93,69 @@ def _peak(args, work):
     return peak.extra
 
 
+def _timed_passes(args, blas_threads):
+    """Seconds per pass of X.T @ X and of partial_fit, both with all threads and with one.
+
+    Each pass is a fresh stream timed alone, as a user's loop over chunks would
+    run; the four kinds of pass alternate, ``args.repeat`` times, so that the load
+    of a shared machine hits them alike. (Timing them on the same chunk one after
+    the other would let X.T @ X's spinning BLAS workers slow the call after it.)
+    """
+    names = ("ref", "fit", "ref1", "fit1")
+    times = {name: [] for name in names}
+    t_gen = []
+    for rep in range(args.repeat):
+        for name in names:
+            distiller = LossMatchingDistiller(n_synthetic=args.m, random_state=0)
+            gram = np.zeros((args.d, args.d))
+            elapsed = 0.0
+            start = time.perf_counter()
+            chunks = _chunks(args.n, args.d, args.chunks, blas_threads=blas_threads)
+            for X, y in chunks:
+                with threadpool_limits(1 if name.endswith("1") else None, user_api="blas"):
+                    t0 = time.perf_counter()
+                    if name.startswith("ref"):
+                        gram += X.T @ X
+                    else:
+                        distiller.partial_fit(X, y)
+                    elapsed += time.perf_counter() - t0
+                del X, y
+            times[name].append(elapsed)
+            t_gen.append(time.perf_counter() - start - elapsed)
+        if rep == 0:
+            X_syn = distiller.X_synthetic_
+        np.testing.assert_array_equal(distiller.X_synthetic_, X_syn)
+    return {name: float(np.mean(times[name])) for name in names}, float(np.mean(t_gen))
+
+
 def bench_streaming(args):
     mb = 2**20
     data_mb = args.n * (args.d + 1) * 8 / mb
     print(
         f"streaming: {args.n} x {args.d} in {args.chunks} chunks "
         f"({data_mb:.0f} MiB in all, {data_mb / args.chunks:.0f} MiB per chunk), "
-        f"n_synthetic = {args.m}"
+        f"n_synthetic = {args.m}, {blas_threads()} BLAS threads"
     )
+    for blas, label in ((1, "chunks generated with 1 BLAS thread (as a file reader)"),
+                        (None, "chunks generated with threaded BLAS (spinning workers)")):
+        total, t_gen = _timed_passes(args, blas)
+        print(f"  {label}, mean of {args.repeat} passes:")
+        print(
+            f"    per pass: generation {t_gen:.2f} s; X.T @ X {total['ref']:.2f} s, "
+            f"partial_fit {total['fit']:.2f} s; with one thread {total['ref1']:.2f} s and "
+            f"{total['fit1']:.2f} s"
+        )
+        print(
+            f"    throughput ratio partial_fit / X.T@X: {total['fit'] / total['ref']:.2f} "
+            f"(target <= 1.5); both limited to one thread {total['fit1'] / total['ref1']:.2f}; "
+            f"with generation {(t_gen + total['fit']) / (t_gen + total['ref']):.2f}"
+        )
+    # Memory: one pass each, alone.
     gram = np.zeros((args.d, args.d))
 
     def reference(X, y):
         gram[:] += X.T @ X
 
-    # Time: all on every chunk as it is generated, in rotating order, so that the
-    # load of a shared machine hits them alike. Each pass is a fresh stream.
-    # X.T @ X uses both cores through threaded BLAS; partial_fit is timed with
-    # n_jobs=1 (threaded BLAS only) and n_jobs=args.n_jobs (threads over row blocks).
-    names = ("ref", "fit", "par")
-    times = {name: np.zeros((args.repeat, args.chunks)) for name in names}
-    t_gen = 0.0
-    for rep in range(args.repeat):
-        distillers = {
-            "fit": LossMatchingDistiller(n_synthetic=args.m, random_state=0),
-            "par": LossMatchingDistiller(n_synthetic=args.m, random_state=0, n_jobs=args.n_jobs),
-        }
-        start = time.perf_counter()
-        for i, (X, y) in enumerate(_chunks(args.n, args.d, args.chunks)):
-            t_gen += time.perf_counter() - start
-            shift = (i + rep) % len(names)
-            for name in names[shift:] + names[:shift]:
-                t0 = time.perf_counter()
-                reference(X, y) if name == "ref" else distillers[name].partial_fit(X, y)
-                times[name][rep, i] = time.perf_counter() - t0
-            del X, y
-            start = time.perf_counter()
-    total = {name: times[name].sum() / args.repeat for name in names}
-    best = {name: times[name].min(axis=0).sum() for name in names}
-    t_gen /= args.repeat
-    np.testing.assert_allclose(distillers["fit"].X_synthetic_, distillers["par"].X_synthetic_)
-    print(
-        f"  per pass: generation {t_gen:.2f} s, X.T @ X {total['ref']:.2f} s, partial_fit"
-        f" {total['fit']:.2f} s (n_jobs=1), {total['par']:.2f} s (n_jobs={args.n_jobs})"
-        f" (mean of {args.repeat} passes)"
-    )
-    for name, label in (("fit", "n_jobs=1"), ("par", f"n_jobs={args.n_jobs}")):
-        print(
-            f"  throughput ratio partial_fit ({label}) / X.T@X: "
-            f"{total[name] / total['ref']:.2f} (target <= 1.5); best of {args.repeat} per "
-            f"chunk {best[name] / best['ref']:.2f}; with generation "
-            f"{(t_gen + total[name]) / (t_gen + total['ref']):.2f}"
-        )
-    # Memory: one pass each, alone.
     extra_ref = _peak(args, reference)
     distiller = LossMatchingDistiller(n_synthetic=args.m, random_state=0)
     extra_fit = _peak(args, distiller.partial_fit)
@@ -135,6 +166,47 @@ def bench_streaming(args):
     print(
         f"  n_samples_seen_ = {distiller.n_samples_seen_}, loss_gap_ = {distiller.loss_gap_:.1e}"
     )
+
+
+def bench_memmap(args):
+    """The same rows written to .npy files and streamed back through numpy.memmap."""
+    from skdistill.datasets import iter_array_chunks
+
+    chunk_rows = -(-args.n // args.chunks)
+    with tempfile.TemporaryDirectory(dir=args.tmpdir) as tmp:
+        X_path, y_path = os.path.join(tmp, "X.npy"), os.path.join(tmp, "y.npy")
+        X_file = np.lib.format.open_memmap(X_path, mode="w+", shape=(args.n, args.d))
+        y_file = np.lib.format.open_memmap(y_path, mode="w+", shape=(args.n,))
+        start = 0
+        for X, y in _chunks(args.n, args.d, args.chunks):
+            X_file[start : start + len(y)], y_file[start : start + len(y)] = X, y
+            start += len(y)
+        X_file.flush(), y_file.flush()
+        del X_file, y_file
+        X_map, y_map = np.load(X_path, mmap_mode="r"), np.load(y_path, mmap_mode="r")
+        print(
+            f"memmap: the same {args.n} x {args.d} rows from .npy files in {tmp} (page cache), "
+            f"iter_array_chunks(chunk_size={chunk_rows}); each pass timed alone, alternating"
+        )
+        times = {"ref": [], "fit": []}
+        for rep in range(args.repeat + 1):  # the first round only fills the page cache
+            for name in times:
+                distiller = LossMatchingDistiller(n_synthetic=args.m, random_state=0)
+                gram = np.zeros((args.d, args.d))
+                t0 = time.perf_counter()
+                for X, y in iter_array_chunks(X_map, y_map, chunk_size=chunk_rows):
+                    if name == "ref":
+                        gram += X.T @ X
+                    else:
+                        distiller.partial_fit(X, y)
+                if rep:
+                    times[name].append(time.perf_counter() - t0)
+        ref, fit = np.mean(times["ref"]), np.mean(times["fit"])
+        print(
+            f"  per pass: X.T @ X {ref:.2f} s, partial_fit {fit:.2f} s; "
+            f"throughput ratio {fit / ref:.2f} (target <= 1.5)"
+        )
+        del X_map, y_map
 
 
 def bench_dask(args):
@@ -199,13 +271,16 @@ def main(argv=None):
     parser.add_argument("--chunks", type=int, default=40)
     parser.add_argument("--m", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--n-jobs", type=int, default=2, help="threads for the parallel partial_fit")
     parser.add_argument("--dask-n", type=int, default=10_000_000)
     parser.add_argument("--dask-d", type=int, default=20)
     parser.add_argument("--dask-block", type=int, default=250_000)
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--skip-memmap", action="store_true")
+    parser.add_argument("--tmpdir", default=None, help="where the memmap pass writes its files")
     args = parser.parse_args(argv)
     bench_streaming(args)
+    if not args.skip_memmap:
+        bench_memmap(args)
     if not args.skip_dask:
         bench_dask(args)
 

@@ -576,7 +576,8 @@ class BellmanDistiller(BaseEstimator):
         predictors and the held-out check. The result depends on it alone,
         not on ``n_jobs``.
     n_jobs : int, default=None
-        Threads for the moment passes and the predictors' training losses.
+        Threads (joblib) for the predictors' training losses. The moment passes
+        over the transitions use the threads BLAS has, like ``X.T @ X``.
     verbose : int, default=0
         Verbosity; ``1`` prints L-BFGS progress.
 
@@ -800,7 +801,7 @@ class BellmanDistiller(BaseEstimator):
         # Standardised coordinates for the predictors: states (and next states, with
         # the same map) centred and scaled, rewards scaled only (a reward shift is
         # not a reparametrisation of the Bellman loss).
-        sr = compute_moments(Z[:, : d + 1], np.empty((n, 0)), w, n_jobs=self.n_jobs)
+        sr = compute_moments(Z[:, : d + 1], np.empty((n, 0)), w)
         shift = np.append(sr.mean[:d], 0.0)
         scale = np.sqrt(np.clip(np.diag(sr.covariance), 0.0, None))
         scale[d] = np.sqrt(scale[d] ** 2 + sr.mean[d] ** 2)
@@ -933,7 +934,7 @@ class BellmanDistiller(BaseEstimator):
         """Spectral certificate on the moments of the decomposable rows."""
         S, a, r, S2, t, w = train
         rows = decomposable_rows(S.astype(np.float64), a, r, S2.astype(np.float64), t, n_actions)
-        moments = compute_moments(rows, np.empty((len(rows), 0)), w, n_jobs=self.n_jobs)
+        moments = compute_moments(rows, np.empty((len(rows), 0)), w)
         shift, scale = standardiser(moments, fit_intercept=False)
         M_train = standardised_second_moment(moments, shift, scale, fit_intercept=False)
         Z_syn, a_syn, t_syn, w_syn = synthetic

@@ -40,8 +40,13 @@ def standardised_second_moment(moments, shift, scale, fit_intercept=True):
 
 
 def loss_gap(M_syn, M_train):
-    """Relative worst-case loss gap ``||M_syn - M_train||_2 / ||M_train||_2``."""
-    return float(linalg.norm(M_syn - M_train, 2) / linalg.norm(M_train, 2))
+    """Relative worst-case loss gap ``||M_syn - M_train||_2 / ||M_train||_2``.
+
+    Both matrices are symmetric, so the norms are the largest absolute
+    eigenvalues, which ``eigvalsh`` finds in half the time of an SVD.
+    """
+    gap = np.abs(linalg.eigvalsh(M_syn - M_train)).max()
+    return float(gap / np.abs(linalg.eigvalsh(M_train)).max())
 
 
 def model_losses(V, M):

@@ -538,7 +538,11 @@ def _build_parser():
         help="rows per chunk when streaming CSV or Parquet input (default 100000)",
     )
     distill.add_argument(
-        "--n-jobs", type=int, default=None, metavar="N", help="threads for the data pass"
+        "--n-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="threads for the random regressors (the data pass uses BLAS's threads)",
     )
     distill.add_argument(
         "--verbose",

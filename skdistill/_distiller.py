@@ -149,7 +149,10 @@ class LossMatchingDistiller(BaseDistiller):
         Seeds the initial subset and the random regressors. The result depends on
         it alone, not on ``n_jobs``.
     n_jobs : int, default=None
-        Threads for the data pass and the regressor sampling. ``None`` means 1.
+        Threads (joblib) for sampling the random regressors and computing their
+        losses. ``None`` means 1. The pass over the training rows is one
+        BLAS-like product and, like ``X.T @ X``, uses the threads BLAS has
+        (limit them with ``threadpoolctl`` or ``OMP_NUM_THREADS``-style variables).
     verbose : int, default=0
         Verbosity; ``2`` prints L-BFGS progress.
 
@@ -316,9 +319,7 @@ class LossMatchingDistiller(BaseDistiller):
         self._stream = StreamState(
             self.random_state, self.n_synthetic, X.shape[1], Y.shape[1]
         )
-        self._stream.update(
-            X, Y, sample_weight, chunk_size=self.chunk_size, n_jobs=self.n_jobs
-        )
+        self._stream.update(X, Y, sample_weight, chunk_size=self.chunk_size)
         return self._synthesise()
 
     def _synthesise(self):
@@ -496,9 +497,7 @@ class LossMatchingDistiller(BaseDistiller):
         if dask_input:
             self._stream.update_dask(X, Y, sample_weight)
         else:
-            self._stream.update(
-                X, Y, sample_weight, chunk_size=self.chunk_size, n_jobs=self.n_jobs
-            )
+            self._stream.update(X, Y, sample_weight, chunk_size=self.chunk_size)
         self.n_samples_seen_ = self._stream.n_samples
         if self._stream.ready:
             X_syn, Y_syn = self._synthesise()
@@ -588,12 +587,7 @@ class LossMatchingDistiller(BaseDistiller):
             random_state=int(map_seed.generate_state(1)[0]),
         )
         moments = feature_moments(
-            X,
-            Y,
-            sample_weight,
-            self.feature_map_,
-            chunk_size=self.chunk_size,
-            n_jobs=self.n_jobs,
+            X, Y, sample_weight, self.feature_map_, chunk_size=self.chunk_size
         )
         subset_rng = np.random.default_rng(subset_seed)
         Z0 = draw_rows(X, Y, sample_weight, self.n_synthetic, subset_rng)

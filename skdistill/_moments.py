@@ -14,19 +14,22 @@ chunks are merged in coordinates relative to a common *shift* near the data
 stream of chunks keeps one shift for all of them.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
 
 import numpy as np
-from joblib import effective_n_jobs
 from scipy import sparse
 
-from ._blas import single_threaded_blas
+from ._blas import blas_threads, thread_map
 
-# Rows per chunk of the data pass: about 4 MiB of float64 per chunk (several per thread when n_jobs > 1).
+# Rows per chunk of the data pass: about 4 MiB of float64 per chunk (several per thread).
 _CHUNK_BYTES = 2**22
 # Rows per block of the shifted copy inside a chunk: about 1 MiB, to stay in cache.
 _BLOCK_BYTES = 2**20
+# Rows whose shift is subtracted in one vector operation (so blocks are multiples of it).
+_TILE_ROWS = 16
+
+_workspace = threading.local()
 
 
 @dataclass(frozen=True)
@@ -122,26 +125,74 @@ def shifted_moments(X, Y, sample_weight, shift):
         gram = np.asarray((Z.T @ Zw).todense())
         comoment = gram - weight_sum * np.outer(mean, mean)
         return Moments(weight_sum, mean - shift, (comoment + comoment.T) / 2)
-    # The shifted copy is made block by block into one cache-sized buffer, so the
-    # copy costs about nothing next to the symmetric product (and no n x q array
-    # is allocated); the blocks' products are summed, which is accurate because
-    # the shifted rows are of the order of the spread.
-    rows = min(n, max(64, _BLOCK_BYTES // (8 * (q + 1))))
-    Z = np.empty((rows, q + 1))
-    Z[:, q] = 1.0
-    gram = np.zeros((q + 1, q + 1))
-    for start in range(0, n, rows):
-        stop = min(start + rows, n)
-        B = Z[: stop - start]
-        np.subtract(X[start:stop], shift[:d], out=B[:, :d])
-        np.subtract(Y[start:stop], shift[d:], out=B[:, d:q])
-        if w is not None:
-            B[:, q] = 1.0
-            B *= np.sqrt(w[start:stop])[:, None]
-        gram += B.T @ B
+    gram = _shifted_gram(X, Y, w, shift)
     offset = gram[:q, q] / gram[q, q]
     comoment = gram[:q, :q] - gram[q, q] * np.outer(offset, offset)
     return Moments(weight_sum, offset, comoment)
+
+
+def _block_buffers(rows, *widths):
+    """C-contiguous ``(rows, width)`` buffers, kept per thread between calls.
+
+    A fresh megabyte-sized array is a fresh mapping whose first touch costs
+    hundreds of page faults, about 0.2 ms: as much as a fifth of a 4 MiB chunk's
+    pass. Each thread keeps one buffer per width, about 1 MiB in all.
+    """
+    cache = _workspace.__dict__
+    buffers = []
+    for i, width in enumerate(widths):
+        flat = cache.get(i)
+        if flat is None or flat.size < rows * width:
+            flat = cache[i] = np.empty(rows * width)
+        buffers.append(flat[: rows * width].reshape(rows, width))
+    return buffers
+
+
+def _shifted_gram(X, Y, w, shift):
+    """Gram matrix of the dense rows ``[X - shift_X, Y - shift_Y, 1]`` (times ``sqrt(w)``).
+
+    The shifted copy is made block by block into cache-sized buffers, so the
+    copy costs little next to the symmetric product and no ``n x q`` array is
+    allocated; the blocks' products are summed, which is accurate because the
+    shifted rows are of the order of the spread. The ``X`` part of a block is
+    copied into a buffer of its own, contiguous like ``X``, so that the copy runs
+    as one long vector operation (a shift tiled over several rows) rather than a
+    short loop per row; the ``Y`` columns and the column of ones share a second
+    buffer and enter through two thin products.
+    """
+    n, d = X.shape
+    t = Y.shape[1]
+    rows = min(n, max(_TILE_ROWS, _BLOCK_BYTES // (8 * (d + t + 1))))
+    rows -= rows % _TILE_ROWS if rows > _TILE_ROWS else 0
+    BX, BE = _block_buffers(rows, d, t + 1)
+    BE[:, t] = 1.0
+    shift_x, shift_y = shift[:d], shift[d:]
+    tiled = np.tile(shift_x, _TILE_ROWS)
+    gxx = np.zeros((d, d))
+    gxe = np.zeros((d, t + 1))
+    gee = np.zeros((t + 1, t + 1))
+    for start in range(0, n, rows):
+        stop = min(start + rows, n)
+        bx, be = BX[: stop - start], BE[: stop - start]
+        X_block = X[start:stop]
+        tiles = (stop - start) // _TILE_ROWS * _TILE_ROWS if X_block.flags.c_contiguous else 0
+        if tiles:
+            np.subtract(
+                X_block[:tiles].reshape(-1, _TILE_ROWS * d),
+                tiled,
+                out=bx[:tiles].reshape(-1, _TILE_ROWS * d),
+            )
+        np.subtract(X_block[tiles:], shift_x, out=bx[tiles:])
+        np.subtract(Y[start:stop], shift_y, out=be[:, :t])
+        if w is not None:
+            be[:, t] = 1.0
+            root = np.sqrt(w[start:stop])[:, None]
+            bx *= root
+            be *= root
+        gxx += bx.T @ bx
+        gxe += bx.T @ be
+        gee += be.T @ be
+    return np.block([[gxx, gxe], [gxe.T, gee]])
 
 
 def chunk_moments(X, Y, sample_weight=None, shift=None):
@@ -168,7 +219,7 @@ def default_chunk_size(n_columns):
     return max(256, _CHUNK_BYTES // (8 * max(1, n_columns)))
 
 
-def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None, shift=None):
+def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_threads=None, shift=None):
     """Weighted moments of ``z = [X, Y]`` in one chunked pass.
 
     Parameters
@@ -178,11 +229,13 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None, s
     sample_weight : ndarray of shape (n_samples,), default=None
     chunk_size : int, default=None
         Rows per chunk; ``None`` picks about 4 MiB per chunk.
-    n_jobs : int, default=None
+    n_threads : int, default=None
         Threads over chunks (numpy and BLAS release the GIL), each with a
-        single-threaded BLAS. The chunks are fixed by
-        ``chunk_size`` and merged in order, so the result does not depend on
-        ``n_jobs``.
+        single-threaded BLAS. ``None`` uses the threads a BLAS product would
+        (:func:`~skdistill._blas.blas_threads`): the pass stands in for one
+        product ``Z.T @ Z`` and is limited the same way, with ``threadpoolctl``
+        or ``OPENBLAS_NUM_THREADS``. The chunks are fixed by ``chunk_size`` and
+        merged in order, so the result does not depend on ``n_threads``.
     shift : ndarray of shape (q,), default=None
         If given, return the moments of ``[X, Y] - shift`` (as
         :func:`shifted_moments`), for a stream that merges all its chunks relative
@@ -207,14 +260,10 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None, s
         w = None if sample_weight is None else sample_weight[sl]
         return shifted_moments(X[sl], Y[sl], w, shift)
 
-    if n_jobs in (None, 1) or len(slices) == 1:
-        parts = map(one, slices)
-    else:
-        # One BLAS thread per worker: the workers also parallelise the shifted
-        # copies, which threaded BLAS alone leaves serial. A plain thread pool:
-        # joblib's costs about 10 ms to start, as much as a 40 MiB chunk's pass.
-        with single_threaded_blas(), ThreadPoolExecutor(effective_n_jobs(n_jobs)) as pool:
-            parts = list(pool.map(one, slices))
+    # Threads with one BLAS thread each: they also parallelise the shifted
+    # copies, which threaded BLAS alone leaves serial, and OpenBLAS does not
+    # split a product this thin over its threads anyway.
+    parts = thread_map(one, slices, blas_threads() if n_threads is None else n_threads)
     total = None
     for part in parts:
         total = merge_moments(total, part)

@@ -17,13 +17,13 @@ ones.
 """
 
 import numpy as np
-from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.kernel_approximation import RBFSampler
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ._blas import blas_threads, thread_map
 from ._certificate import model_losses
 from ._lbfgs import minimize_lbfgs
 from ._moments import Moments, chunk_moments, default_chunk_size, merge_moments
@@ -75,13 +75,14 @@ def make_feature_map(X_pilot, gamma, n_components, random_state):
     return feature_map.fit(X_pilot), float(gamma)
 
 
-def feature_moments(X, Y, sample_weight, feature_map, *, chunk_size=None, n_jobs=None):
+def feature_moments(X, Y, sample_weight, feature_map, *, chunk_size=None, n_threads=None):
     """Weighted moments of ``(phi(x), x, y)`` in one chunked pass over the rows.
 
     Each chunk is mapped through ``feature_map`` and handed to
     :func:`~skdistill._moments.chunk_moments`; chunks are fixed by ``chunk_size``
-    and merged in order, so the result does not depend on ``n_jobs``. Memory is
-    ``O(chunk_size * D + D^2)``; no ``n x D`` array is formed.
+    and merged in order, so the result does not depend on ``n_threads`` (default:
+    the threads BLAS would use, as for :func:`~skdistill._moments.compute_moments`).
+    Memory is ``O(chunk_size * D + D^2)`` per thread; no ``n x D`` array is formed.
     """
     n, d = X.shape
     n_components = feature_map[-1].n_components
@@ -98,11 +99,7 @@ def feature_moments(X, Y, sample_weight, feature_map, *, chunk_size=None, n_jobs
         return chunk_moments(Phi, np.hstack([X_chunk, Y[sl]]), w)
 
     starts = range(0, n, chunk_size)
-    if n_jobs in (None, 1) or len(starts) == 1:
-        parts = map(one, starts)
-    else:
-        tasks = (delayed(one)(start) for start in starts)
-        parts = Parallel(n_jobs=n_jobs, prefer="threads")(tasks)
+    parts = thread_map(one, starts, blas_threads() if n_threads is None else n_threads)
     total = None
     for part in parts:
         total = merge_moments(total, part)

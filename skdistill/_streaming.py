@@ -222,7 +222,7 @@ class StreamState:
                 f"{self.n_targets}."
             )
 
-    def update(self, X, Y, sample_weight=None, *, chunk_size=None, n_jobs=None):
+    def update(self, X, Y, sample_weight=None, *, chunk_size=None):
         """Add one in-memory chunk: merge its moments, offer its rows to the reservoir.
 
         NaN or infinity anywhere in the chunk makes its moments non-finite; that is
@@ -231,9 +231,7 @@ class StreamState:
         """
         shift = head_shift(X, Y) if self.shift is None else self.shift
         with np.errstate(invalid="ignore", over="ignore"):
-            chunk = compute_moments(
-                X, Y, sample_weight, chunk_size=chunk_size, n_jobs=n_jobs, shift=shift
-            )
+            chunk = compute_moments(X, Y, sample_weight, chunk_size=chunk_size, shift=shift)
         if not (np.isfinite(chunk.mean).all() and np.isfinite(chunk.comoment).all()):
             raise_non_finite(X, Y, sample_weight)
         self.shift = shift

@@ -1,5 +1,7 @@
 """The pure mathematics, each against a naive reference."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -14,7 +16,7 @@ from skdistill._certificate import (
     standardised_second_moment,
     standardiser,
 )
-from skdistill._exact import match_moments_exact, min_rows_exact, psd_sqrt
+from skdistill._exact import match_moments_exact, min_rows_exact, psd_factor, psd_sqrt
 from skdistill._lbfgs import loss_matching_objective
 from skdistill._moments import (
     compute_moments,
@@ -67,10 +69,10 @@ def test_compute_moments_sparse_equals_dense():
         np.testing.assert_allclose(sp.comoment, dense.comoment, rtol=1e-10, atol=1e-10)
 
 
-def test_compute_moments_independent_of_n_jobs():
+def test_compute_moments_independent_of_n_threads():
     X, Y = _data(2, n=5000, d=5)
-    one = compute_moments(X, Y, chunk_size=300, n_jobs=1)
-    two = compute_moments(X, Y, chunk_size=300, n_jobs=2)
+    one = compute_moments(X, Y, chunk_size=300, n_threads=1)
+    two = compute_moments(X, Y, chunk_size=300, n_threads=2)
     np.testing.assert_array_equal(one.mean, two.mean)
     np.testing.assert_array_equal(one.comoment, two.comoment)
 
@@ -119,6 +121,8 @@ def test_loss_gap_is_worst_case_over_unit_models():
     A, B = rng.normal(size=(2, 40, 4))
     M_train, M_syn = A.T @ A / 40, B.T @ B / 40
     gap = loss_gap(M_syn, M_train)
+    spectral = np.linalg.norm(M_syn - M_train, 2) / np.linalg.norm(M_train, 2)
+    assert gap == pytest.approx(spectral, rel=1e-12)
     V = rng.normal(size=(20000, 4))
     V /= np.linalg.norm(V, axis=1, keepdims=True)
     sampled = np.abs(model_losses(V, M_syn - M_train)).max() / np.linalg.norm(M_train, 2)
@@ -135,6 +139,30 @@ def test_psd_sqrt():
     R = psd_sqrt(C)
     np.testing.assert_allclose(R @ R, C, atol=1e-12)
     np.testing.assert_allclose(R, R.T)
+
+
+@pytest.mark.parametrize("rank", [4, 2])
+def test_psd_factor(rank):
+    """Cholesky when positive definite, the symmetric root when singular."""
+    A = np.random.default_rng(rank).normal(size=(4, rank))
+    C = A @ A.T
+    R = psd_factor(C)
+    np.testing.assert_allclose(R.T @ R, C, atol=1e-12)
+    if rank == 4:
+        np.testing.assert_array_equal(R, np.triu(R))
+
+
+@given(seed=st.integers(0, 2**16), q=st.integers(1, 6), fit_intercept=st.booleans())
+def test_match_moments_exact_does_not_depend_on_factor(seed, q, fit_intercept):
+    """The nearest set is the same whichever factor R of the covariance is used."""
+    rng = np.random.default_rng(seed)
+    data = rng.normal(size=(200, q)) @ rng.normal(size=(q, q)) + rng.normal(size=q)
+    Z0 = data[: min_rows_exact(q, fit_intercept) + 5]
+    mean, cov = data.mean(0), np.cov(data.T, bias=True).reshape(q, q)
+    cholesky = match_moments_exact(Z0, mean, cov, fit_intercept=fit_intercept)
+    with mock.patch("skdistill._exact.psd_factor", psd_sqrt):
+        symmetric = match_moments_exact(Z0, mean, cov, fit_intercept=fit_intercept)
+    np.testing.assert_allclose(cholesky, symmetric, rtol=1e-7, atol=1e-7 * np.abs(data).max())
 
 
 @given(

@@ -113,7 +113,7 @@ def test_feature_moments_match_naive(weighted, as_sparse):
     feature_map, _ = make_feature_map(X[:50], 0.5, 24, random_state=0)
     naive = moments_of_rows(np.hstack([feature_map.transform(X), X, Y]), w)
     X_in = sparse.csr_matrix(X) if as_sparse else X
-    got = feature_moments(X_in, Y, w, feature_map, chunk_size=37, n_jobs=2)
+    got = feature_moments(X_in, Y, w, feature_map, chunk_size=37, n_threads=2)
     assert got.weight_sum == pytest.approx(naive.weight_sum)
     np.testing.assert_allclose(got.mean, naive.mean, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got.comoment, naive.comoment, rtol=1e-9, atol=1e-9)
