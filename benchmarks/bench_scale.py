@@ -26,7 +26,7 @@ Prints:
   the Dask version never holds the whole array anywhere.
 
 Usage: ``nice python benchmarks/bench_scale.py [--n 4000000] [--d 50] [--chunks 40]
-[--dask-n 10000000] [--dask-d 20] [--skip-dask] [--skip-memmap] [--tmpdir DIR]``
+[--dask-n 10000000] [--dask-d 20] [--skip-streaming] [--skip-memmap] [--skip-dask] [--tmpdir DIR]``
 """
 
 import argparse
@@ -275,10 +275,12 @@ def main(argv=None):
     parser.add_argument("--dask-d", type=int, default=20)
     parser.add_argument("--dask-block", type=int, default=250_000)
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--skip-streaming", action="store_true")
     parser.add_argument("--skip-memmap", action="store_true")
     parser.add_argument("--tmpdir", default=None, help="where the memmap pass writes its files")
     args = parser.parse_args(argv)
-    bench_streaming(args)
+    if not args.skip_streaming:
+        bench_streaming(args)
     if not args.skip_memmap:
         bench_memmap(args)
     if not args.skip_dask:

@@ -54,8 +54,9 @@ def thread_map(func, items, n_threads):
     calls (starting a pool costs about half a millisecond, a noticeable part of
     a 40 MiB chunk's pass). Each takes the next item when it is free, so a thread
     that starts late -- a virtual core waking from idle can take milliseconds --
-    does less; the results are in the order of ``items`` whatever the timing.
-    ``func`` must not call :func:`thread_map` itself.
+    does less, and one that never starts (the pool busy with another caller's
+    items) is cancelled; the results are in the order of ``items`` whatever the
+    timing.
     """
     global _pool
     items = list(items)
@@ -89,5 +90,7 @@ def thread_map(func, items, n_threads):
             work()
         finally:
             for helper in helpers:
-                helper.result()
+                # A helper still queued (the pool busy elsewhere) has nothing left to do.
+                if not helper.cancel():
+                    helper.result()
     return results

@@ -1,5 +1,7 @@
 """The pure mathematics, each against a naive reference."""
 
+import multiprocessing
+import time
 from unittest import mock
 
 import numpy as np
@@ -8,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import sparse
 from scipy.optimize import check_grad
+from threadpoolctl import threadpool_limits
 
+from skdistill._blas import blas_threads, thread_map
 from skdistill._certificate import (
     heldout_loss_gap,
     loss_gap,
@@ -43,15 +47,27 @@ def _data(seed, n=200, d=4, t=1, loc=0.0):
 @given(
     seed=st.integers(0, 2**16),
     n=st.integers(1, 120),
+    d=st.integers(1, 6),
+    t=st.integers(0, 2),
     chunk=st.integers(1, 50),
+    block_rows=st.integers(1, 40),
     weighted=st.booleans(),
+    layout=st.sampled_from(["C", "F", "float32"]),
     loc=st.sampled_from([0.0, 1e3, -1e5]),
 )
-def test_compute_moments_matches_naive(seed, n, chunk, weighted, loc):
-    X, Y = _data(seed, n=n, loc=loc)
+def test_compute_moments_matches_naive(seed, n, d, t, chunk, block_rows, weighted, layout, loc):
+    """Any chunking, block size (tiled or not), memory layout, dtype and width."""
+    X, Y = _data(seed, n=n, d=d, t=max(t, 1), loc=loc)
+    Y = Y[:, :t]
+    if layout == "F":
+        X = np.asfortranarray(X)
+    elif layout == "float32":
+        X = X.astype(np.float32)
     w = np.random.default_rng(seed).uniform(0.1, 3.0, size=n) if weighted else None
-    got = compute_moments(X, Y, w, chunk_size=chunk)
-    ref_w, ref_mean, ref_comoment = _naive_moments(np.hstack([X, Y]), np.ones(n) if w is None else w)
+    with mock.patch("skdistill._moments._BLOCK_BYTES", 8 * block_rows * (d + t + 1)):
+        got = compute_moments(X, Y, w, chunk_size=chunk)
+    Z = np.hstack([X.astype(np.float64), Y])
+    ref_w, ref_mean, ref_comoment = _naive_moments(Z, np.ones(n) if w is None else w)
     assert got.weight_sum == pytest.approx(ref_w)
     np.testing.assert_allclose(got.mean, ref_mean, rtol=1e-10, atol=1e-9 * (1 + abs(loc)))
     scale = max(np.abs(ref_comoment).max(), 1.0)
@@ -72,9 +88,60 @@ def test_compute_moments_sparse_equals_dense():
 def test_compute_moments_independent_of_n_threads():
     X, Y = _data(2, n=5000, d=5)
     one = compute_moments(X, Y, chunk_size=300, n_threads=1)
-    two = compute_moments(X, Y, chunk_size=300, n_threads=2)
-    np.testing.assert_array_equal(one.mean, two.mean)
-    np.testing.assert_array_equal(one.comoment, two.comoment)
+    for n_threads in (2, 3, None):
+        other = compute_moments(X, Y, chunk_size=300, n_threads=n_threads)
+        np.testing.assert_array_equal(one.mean, other.mean)
+        np.testing.assert_array_equal(one.comoment, other.comoment)
+    with threadpool_limits(1, user_api="blas"):
+        assert blas_threads() == 1
+        limited = compute_moments(X, Y, chunk_size=300)
+    np.testing.assert_array_equal(one.comoment, limited.comoment)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3, 8])
+def test_thread_map_keeps_order_whatever_the_timing(n_threads):
+    delays = np.random.default_rng(n_threads).uniform(0, 0.003, size=25)
+
+    def slow_square(i):
+        time.sleep(delays[i])
+        return i * i
+
+    assert thread_map(slow_square, range(25), n_threads) == [i * i for i in range(25)]
+
+
+def test_thread_map_raises_the_error_of_an_item():
+    def fail_on_seven(i):
+        if i == 7:
+            raise KeyError("item 7")
+        return i
+
+    with pytest.raises(KeyError, match="item 7"):
+        thread_map(fail_on_seven, range(20), 2)
+    assert thread_map(fail_on_seven, range(7), 2) == list(range(7))  # the pool still works
+
+
+def _moments_in_child(queue):
+    X, Y = _data(2, n=5000, d=5)
+    queue.put(compute_moments(X, Y, chunk_size=300, n_threads=2).comoment)
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method"
+)
+def test_thread_pool_survives_fork():
+    """A forked child has none of the parent's pool threads; it must start its own."""
+    X, Y = _data(2, n=5000, d=5)
+    parent = compute_moments(X, Y, chunk_size=300, n_threads=2).comoment  # pool exists now
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_moments_in_child, args=(queue,))
+    child.start()
+    try:
+        np.testing.assert_array_equal(queue.get(timeout=60), parent)
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
 
 
 def test_merge_moments_is_union():
@@ -252,3 +319,14 @@ def test_sampling_depends_on_seed_only():
 def test_auto_n_models_above_lower_bound():
     for p in (2, 5, 12, 102):
         assert auto_n_models(p) >= p * (p + 1)  # at least twice p(p+1)/2
+
+
+def test_thread_map_nested_call_does_not_wait_for_a_busy_pool():
+    """An item that itself maps over threads finds the pool busy and does the work alone."""
+
+    def outer(i):
+        time.sleep(0.005)
+        return thread_map(lambda j: (time.sleep(0.002), i * j)[1], range(4), 2)
+
+    with mock.patch("skdistill._blas._pool", None):  # a pool of one helper thread
+        assert thread_map(outer, range(3), 2) == [[i * j for j in range(4)] for i in range(3)]
