@@ -207,7 +207,7 @@ class LossMatchingDistiller(BaseDistiller):
     -----
     ``kernel="rbf"``. The loss of a regressor linear in
     ``u = (phi(x), x, y, 1)`` is ``v^T M v``, ``M`` the second moment of ``u``, so
-    the training side is one chunked, joblib-parallel pass computing the moments
+    the training side is one chunked, thread-parallel pass computing the moments
     of ``(phi(x), x, y)`` (time ``O(n (d D + D^2))``, memory
     ``O(chunk_size D + D^2)``); nothing afterwards depends on ``n``. The
     synthetic ``(x, y)`` are then moved by L-BFGS-B with the analytic gradient
