@@ -47,9 +47,11 @@ def _forget_pool():
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-def thread_map(func, items, n_threads):
+def thread_map(func, items, n_threads=None):
     """``[func(item) for item in items]`` on ``n_threads`` threads, each with one BLAS thread.
 
+    ``None`` uses :func:`blas_threads`: a pass that stands in for one BLAS
+    product gets the threads that product would.
     The calling thread works too, beside ``n_threads - 1`` threads kept between
     calls (starting a pool costs about half a millisecond, a noticeable part of
     a 40 MiB chunk's pass). Each takes the next item when it is free, so a thread
@@ -60,7 +62,7 @@ def thread_map(func, items, n_threads):
     """
     global _pool
     items = list(items)
-    n_threads = min(n_threads, len(items))
+    n_threads = min(blas_threads() if n_threads is None else n_threads, len(items))
     if n_threads <= 1:
         return [func(item) for item in items]
     with _pool_lock:

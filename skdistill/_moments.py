@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from ._blas import blas_threads, thread_map
+from ._blas import thread_map
 
 # Rows per chunk of the data pass: about 4 MiB of float64 per chunk (several per thread).
 _CHUNK_BYTES = 2**22
@@ -263,7 +263,7 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_threads=None
     # Threads with one BLAS thread each: they also parallelise the shifted
     # copies, which threaded BLAS alone leaves serial, and a product this thin
     # gains little from BLAS threads (OpenBLAS: none measured at 50 columns).
-    parts = thread_map(one, slices, blas_threads() if n_threads is None else n_threads)
+    parts = thread_map(one, slices, n_threads)
     total = None
     for part in parts:
         total = merge_moments(total, part)

@@ -23,7 +23,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._blas import blas_threads, thread_map
+from ._blas import thread_map
 from ._certificate import model_losses
 from ._lbfgs import minimize_lbfgs
 from ._moments import Moments, chunk_moments, default_chunk_size, merge_moments
@@ -99,7 +99,7 @@ def feature_moments(X, Y, sample_weight, feature_map, *, chunk_size=None, n_thre
         return chunk_moments(Phi, np.hstack([X_chunk, Y[sl]]), w)
 
     starts = range(0, n, chunk_size)
-    parts = thread_map(one, starts, blas_threads() if n_threads is None else n_threads)
+    parts = thread_map(one, starts, n_threads)
     total = None
     for part in parts:
         total = merge_moments(total, part)
