@@ -93,6 +93,29 @@ def _peak(args, work):
     return peak.extra
 
 
+def _timed_pass(name, chunks, args):
+    """One pass over ``chunks``: ``X.T @ X`` ("ref") or ``partial_fit`` ("fit").
+
+    A trailing "1" limits BLAS to one thread. Returns the seconds spent in the
+    timed calls, the seconds of the whole pass (chunk production included) and
+    the distiller.
+    """
+    distiller = LossMatchingDistiller(n_synthetic=args.m, random_state=0)
+    gram = np.zeros((args.d, args.d))
+    elapsed = 0.0
+    start = time.perf_counter()
+    for X, y in chunks:
+        with threadpool_limits(1 if name.endswith("1") else None, user_api="blas"):
+            t0 = time.perf_counter()
+            if name.startswith("ref"):
+                gram += X.T @ X
+            else:
+                distiller.partial_fit(X, y)
+            elapsed += time.perf_counter() - t0
+        del X, y
+    return elapsed, time.perf_counter() - start, distiller
+
+
 def _timed_passes(args, blas_threads):
     """Seconds per pass of X.T @ X and of partial_fit, both with all threads and with one.
 
@@ -107,22 +130,10 @@ def _timed_passes(args, blas_threads):
     synthetic = {}
     for rep in range(args.repeat):
         for name in names:
-            distiller = LossMatchingDistiller(n_synthetic=args.m, random_state=0)
-            gram = np.zeros((args.d, args.d))
-            elapsed = 0.0
-            start = time.perf_counter()
             chunks = _chunks(args.n, args.d, args.chunks, blas_threads=blas_threads)
-            for X, y in chunks:
-                with threadpool_limits(1 if name.endswith("1") else None, user_api="blas"):
-                    t0 = time.perf_counter()
-                    if name.startswith("ref"):
-                        gram += X.T @ X
-                    else:
-                        distiller.partial_fit(X, y)
-                    elapsed += time.perf_counter() - t0
-                del X, y
+            elapsed, total, distiller = _timed_pass(name, chunks, args)
             times[name].append(elapsed)
-            t_gen.append(time.perf_counter() - start - elapsed)
+            t_gen.append(total - elapsed)
             if name.startswith("fit"):
                 synthetic[name] = distiller.X_synthetic_
         # The thread count changes the speed, not the result.
@@ -193,16 +204,10 @@ def bench_memmap(args):
         times = {"ref": [], "fit": []}
         for rep in range(args.repeat + 1):  # the first round only fills the page cache
             for name in times:
-                distiller = LossMatchingDistiller(n_synthetic=args.m, random_state=0)
-                gram = np.zeros((args.d, args.d))
-                t0 = time.perf_counter()
-                for X, y in iter_array_chunks(X_map, y_map, chunk_size=chunk_rows):
-                    if name == "ref":
-                        gram += X.T @ X
-                    else:
-                        distiller.partial_fit(X, y)
+                chunks = iter_array_chunks(X_map, y_map, chunk_size=chunk_rows)
+                elapsed, _, _ = _timed_pass(name, chunks, args)
                 if rep:
-                    times[name].append(time.perf_counter() - t0)
+                    times[name].append(elapsed)
         ref, fit = np.mean(times["ref"]), np.mean(times["fit"])
         print(
             f"  per pass: X.T @ X {ref:.2f} s, partial_fit {fit:.2f} s; "
