@@ -40,7 +40,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skdistill import LossMatchingDistiller
-from skdistill._blas import blas_threads
+from skdistill._core.threads import blas_threads
 
 
 def _status(field):

@@ -24,8 +24,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skdistill import LossMatchingDistiller
-from skdistill._moments import compute_moments
-from skdistill._sampling import auto_n_models
+from skdistill._core.moments import compute_moments
+from skdistill._core.random_models import auto_n_models
 
 
 def _best_of(func, repeat):

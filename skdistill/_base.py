@@ -12,6 +12,8 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._metadata_requests import RequestMethod
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._core.validation import float_dtype
+
 
 def wrap_like(template, array):
     """Return ``array`` in the container of ``template`` (pandas in, pandas out)."""
@@ -20,11 +22,6 @@ def wrap_like(template, array):
             return type(template)(array, name=getattr(template, "name", None))
         return type(template)(array, columns=template.columns)
     return array
-
-
-def float_dtype(dtype):
-    """The float dtype synthetic rows are stored in: float32 stays, anything else is float64."""
-    return np.float32 if dtype == np.float32 else np.float64
 
 
 class BaseDistiller(BaseEstimator, metaclass=ABCMeta):

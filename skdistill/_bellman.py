@@ -26,11 +26,27 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
-from ._certificate import loss_gap, standardised_second_moment, standardiser
-from ._exact import match_moments_exact, min_rows_exact
-from ._lbfgs import minimize_lbfgs
-from ._moments import compute_moments, default_chunk_size
-from ._sampling import auto_n_models, map_random_blocks, seed_sequence
+from ._core.certificate import loss_gap
+from ._core.exact import match_moments_exact, min_rows_exact
+from ._core.lbfgs import minimize_lbfgs
+from ._core.moments import compute_moments, default_chunk_size
+from ._core.allocation import allocate_cells
+from ._core.herding import herd
+from ._core.random_models import auto_n_models, map_random_blocks, seed_sequence
+
+# Transitional: the standardiser's old functional form (issue 11 removes it).
+from ._core.standardise import Standardiser as _Standardiser  # noqa: E402
+from ._core.standardise import standardiser as _standardiser  # noqa: E402
+
+
+def standardiser(moments, fit_intercept=True):
+    s = _standardiser(moments, fit_intercept)
+    return s.shift, s.scale
+
+
+def standardised_second_moment(moments, shift, scale, fit_intercept=True):
+    return _Standardiser(shift, scale).second_moment(moments, fit_intercept)
+
 
 Transitions = namedtuple(
     "Transitions",
@@ -416,77 +432,6 @@ def draw_predictors(rng, n_predictors, features, n_actions, n_features):
         w_action = rng.standard_normal((n_predictors, n_actions)) * scale
         W = decomposable_predictors(w_state, w_action)
     return W, rng.standard_normal(n_predictors)
-
-
-def allocate_cells(weights, m, minimum, capacity):
-    """Rows per cell: as close to proportional to ``weights`` as the bounds allow.
-
-    Cells whose proportional share falls outside ``[minimum, capacity]`` are
-    fixed at the bound and the rest is shared among the others in proportion
-    (water-filling), then rounded by largest remainders.
-
-    Returns
-    -------
-    counts : ndarray of int, summing to ``m``
-    """
-    weights = np.asarray(weights, dtype=np.float64)
-    minimum = np.asarray(minimum)
-    capacity = np.asarray(capacity)
-    target = np.zeros(len(weights))
-    free = np.ones(len(weights), dtype=bool)
-    for _ in range(len(weights)):
-        target[free] = (m - target[~free].sum()) * weights[free] / weights[free].sum()
-        low, high = free & (target < minimum), free & (target > capacity)
-        if not (low.any() or high.any()):
-            break
-        target[low], target[high] = minimum[low], capacity[high]
-        free &= ~(low | high)
-        if not free.any():
-            break
-    counts = np.clip(np.floor(target).astype(np.int64), minimum, capacity)
-    while counts.sum() < m:
-        counts[np.argmax(np.where(counts < capacity, target - counts, -np.inf))] += 1
-    while counts.sum() > m:
-        counts[np.argmax(np.where(counts > minimum, counts - target, -np.inf))] -= 1
-    return counts
-
-
-def herd(F, size, target=None):
-    """Rows of F, without replacement, whose mean tracks ``target`` greedily (herding).
-
-    Step ``t`` adds the row that brings the running mean of the chosen rows
-    closest to the target mean; the error of herding decays like ``1 / size``
-    where a random choice's decays like ``1 / sqrt(size)``.
-
-    Parameters
-    ----------
-    F : ndarray of shape (n, k)
-    size : int
-        Rows to choose, at most n.
-    target : ndarray of shape (k,), default=None
-        Mean to track; ``None`` means ``F.mean(axis=0)``.
-
-    Returns
-    -------
-    chosen : ndarray of shape (size,)
-        Row indices, in the order chosen.
-    """
-    n = F.shape[0]
-    target = F.mean(axis=0) if target is None else target
-    sq = np.einsum("ij,ij->i", F, F)
-    f_target = F @ target
-    proj = np.zeros(n)  # F @ (sum of the chosen rows)
-    chosen = np.empty(size, dtype=np.int64)
-    taken = np.zeros(n, dtype=bool)
-    for step in range(size):
-        # n ||mean after adding row i - target||^2 up to terms that do not depend on i.
-        score = 2.0 * (proj - (step + 1) * f_target) + sq
-        score[taken] = np.inf
-        i = int(np.argmin(score))
-        chosen[step] = i
-        taken[i] = True
-        proj += F @ F[i]
-    return chosen
 
 
 class BellmanDistiller(BaseEstimator):

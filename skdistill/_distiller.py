@@ -9,18 +9,13 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._base import BaseDistiller, float_dtype
-from ._certificate import (
-    heldout_loss_gap,
-    loss_gap,
-    model_losses,
-    standardised_second_moment,
-    standardiser,
-)
-from ._exact import match_moments_exact, min_rows_exact
-from ._blas import single_threaded_blas
-from ._lbfgs import solve_loss_matching
-from ._moments import moments_of_rows
+from ._base import BaseDistiller
+from ._core.validation import float_dtype
+from ._core.certificate import heldout_loss_gap, loss_gap, model_losses
+from ._core.exact import match_moments_exact, min_rows_exact
+from ._core.threads import single_threaded_blas
+from ._core.lbfgs import solve_loss_matching
+from ._core.moments import moments_of_rows
 from ._rbf import (
     N_PILOT,
     feature_moments,
@@ -30,27 +25,27 @@ from ._rbf import (
     standardised_rbf_weights,
     sub_moments,
 )
-from ._sampling import auto_n_models, sample_gaussian_models, seed_sequence
-from ._streaming import StreamState, dense_rows, is_dask_collection
+from ._core.random_models import auto_n_models, sample_gaussian_models, seed_sequence
+from ._core.rows import draw_rows
+from ._core.validation import is_dask_collection
+from ._sources.summary import Summary as StreamState
+
+# Transitional: the standardiser's old functional form (issue 11 removes it).
+from ._core.standardise import Standardiser as _Standardiser  # noqa: E402
+from ._core.standardise import standardiser as _standardiser  # noqa: E402
+
+
+def standardiser(moments, fit_intercept=True):
+    s = _standardiser(moments, fit_intercept)
+    return s.shift, s.scale
+
+
+def standardised_second_moment(moments, shift, scale, fit_intercept=True):
+    return _Standardiser(shift, scale).second_moment(moments, fit_intercept)
+
 
 # Held-out random regressors used for ``heldout_loss_gap_``.
 _N_CHECK = 200
-
-
-def draw_rows(X, Y, sample_weight, n_rows, rng):
-    """Random rows of ``[X, Y]`` without replacement, with probability ∝ sample_weight."""
-    n = X.shape[0]
-    p = None
-    if sample_weight is not None:
-        positive = np.count_nonzero(sample_weight)
-        if positive < n_rows:
-            raise ValueError(
-                f"n_synthetic={n_rows} exceeds the number of rows with positive "
-                f"sample_weight ({positive})."
-            )
-        p = sample_weight / sample_weight.sum()
-    idx = np.sort(rng.choice(n, size=n_rows, replace=False, p=p))
-    return dense_rows(X, Y, idx)
 
 
 class LossMatchingDistiller(BaseDistiller):
@@ -343,7 +338,7 @@ class LossMatchingDistiller(BaseDistiller):
         return Z[:, :d], Z[:, d:]
 
     def _validate_dask_data(self, X, y, sample_weight, reset):
-        from ._dask import check_dask_input
+        from ._sources.dask import check_dask_input
 
         X, Y, sample_weight, y_ndim = check_dask_input(X, y, sample_weight)
         _check_n_features(self, X, reset=reset)
@@ -384,7 +379,9 @@ class LossMatchingDistiller(BaseDistiller):
             self._stream = StreamState(
                 self.random_state, self.n_synthetic, X.shape[1], Y.shape[1]
             )
-            self._stream.update_dask(X, Y, sample_weight)
+            from ._sources.dask import update_summary
+
+            update_summary(self._stream, X, Y, sample_weight)
             X_syn, Y_syn = self._synthesise()
             self._store_synthetic(
                 X_syn, Y_syn, float_dtype(X.dtype), float_dtype(Y.dtype), y_ndim
@@ -495,7 +492,9 @@ class LossMatchingDistiller(BaseDistiller):
         else:
             self._stream.check_compatible(self.n_synthetic, Y.shape[1])
         if dask_input:
-            self._stream.update_dask(X, Y, sample_weight)
+            from ._sources.dask import update_summary
+
+            update_summary(self._stream, X, Y, sample_weight)
         else:
             self._stream.update(X, Y, sample_weight, chunk_size=self.chunk_size)
         self.n_samples_seen_ = self._stream.n_samples

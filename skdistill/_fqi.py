@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from ._bellman import check_transitions
-from ._sampling import seed_sequence
+from ._core.random_models import seed_sequence
 
 
 class FittedQIteration(BaseEstimator):

@@ -23,10 +23,10 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._blas import thread_map
-from ._certificate import model_losses
-from ._lbfgs import minimize_lbfgs
-from ._moments import Moments, chunk_moments, default_chunk_size, merge_moments
+from ._core.threads import thread_map
+from ._core.certificate import model_losses
+from ._core.lbfgs import minimize_lbfgs
+from ._core.moments import Moments, chunk_moments, default_chunk_size, merge_moments
 
 # Rows used to estimate the kernel's input scaling and the median-heuristic gamma.
 N_PILOT = 1000

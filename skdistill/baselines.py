@@ -32,8 +32,9 @@ from sklearn.utils.validation import (
 )
 
 from ._base import BaseDistiller
-from ._moments import compute_moments, default_chunk_size
-from ._sampling import seed_sequence
+from ._core.moments import compute_moments, default_chunk_size
+from ._core.allocation import allocate_cells
+from ._core.random_models import seed_sequence
 
 __all__ = ["LeverageScoreSampler", "leverage_scores", "stratified_subset"]
 
@@ -337,8 +338,6 @@ def stratified_subset(actions, terminals, n_samples, *, random_state=None):
     >>> weight
     array([2.5, 2.5, 1. , 2. , 2. ])
     """
-    from ._bellman import allocate_cells
-
     actions = column_or_1d(actions)
     n = actions.shape[0]
     if terminals is None:

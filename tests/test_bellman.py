@@ -18,7 +18,7 @@ from skdistill._bellman import (
     draw_predictors,
     herd,
 )
-from skdistill._certificate import model_losses
+from skdistill._core.certificate import model_losses
 
 
 def _transitions(seed, n=300, d=3, n_actions=3, p_terminal=0.1, labels=None):

@@ -13,7 +13,7 @@ from dask.callbacks import Callback  # noqa: E402
 from sklearn.linear_model import LinearRegression  # noqa: E402
 
 from skdistill import LossMatchingDistiller  # noqa: E402
-from skdistill._moments import compute_moments  # noqa: E402
+from skdistill._core.moments import compute_moments  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -12,23 +12,18 @@ from scipy import sparse
 from scipy.optimize import check_grad
 from threadpoolctl import threadpool_limits
 
-from skdistill._blas import blas_threads, thread_map
-from skdistill._certificate import (
-    heldout_loss_gap,
-    loss_gap,
-    model_losses,
-    standardised_second_moment,
-    standardiser,
-)
-from skdistill._exact import match_moments_exact, min_rows_exact, psd_factor, psd_sqrt
-from skdistill._lbfgs import loss_matching_objective
-from skdistill._moments import (
+from skdistill._core.threads import blas_threads, thread_map
+from skdistill._core.certificate import heldout_loss_gap, loss_gap, model_losses
+from skdistill._core.standardise import homogenise, standardiser
+from skdistill._core.exact import match_moments_exact, min_rows_exact, psd_factor, psd_sqrt
+from skdistill._core.lbfgs import loss_matching_objective
+from skdistill._core.moments import (
     compute_moments,
     merge_moments,
     moments_of_rows,
     second_moment_matrix,
 )
-from skdistill._sampling import auto_n_models, sample_gaussian_models, seed_sequence
+from skdistill._core.random_models import auto_n_models, sample_gaussian_models, seed_sequence
 
 
 def _naive_moments(Z, w):
@@ -64,7 +59,7 @@ def test_compute_moments_matches_naive(seed, n, d, t, chunk, block_rows, weighte
     elif layout == "float32":
         X = X.astype(np.float32)
     w = np.random.default_rng(seed).uniform(0.1, 3.0, size=n) if weighted else None
-    with mock.patch("skdistill._moments._BLOCK_BYTES", 8 * block_rows * (d + t + 1)):
+    with mock.patch("skdistill._core.moments._BLOCK_BYTES", 8 * block_rows * (d + t + 1)):
         got = compute_moments(X, Y, w, chunk_size=chunk)
     Z = np.hstack([X.astype(np.float64), Y])
     ref_w, ref_mean, ref_comoment = _naive_moments(Z, np.ones(n) if w is None else w)
@@ -161,12 +156,12 @@ def test_model_losses_equal_per_row_losses(fit_intercept):
     X, Y = _data(4, n=150, d=3)
     Z = np.hstack([X, Y])
     moments = moments_of_rows(Z)
-    shift, scale = standardiser(moments, fit_intercept)
-    M = standardised_second_moment(moments, shift, scale, fit_intercept)
+    standardise = standardiser(moments, fit_intercept)
+    M = standardise.second_moment(moments, fit_intercept)
     V = sample_gaussian_models(25, M.shape[0], seed_sequence(0))
-    Zs = (Z - shift) / scale
+    Zs = standardise.transform(Z)
     if fit_intercept:
-        Zs = np.hstack([Zs, np.ones((len(Zs), 1))])
+        Zs = homogenise(Zs)
     naive = np.array([np.mean([(v @ z) ** 2 for z in Zs]) for v in V])
     np.testing.assert_allclose(model_losses(V, M), naive, rtol=1e-10)
 
@@ -227,7 +222,7 @@ def test_match_moments_exact_does_not_depend_on_factor(seed, q, fit_intercept):
     Z0 = data[: min_rows_exact(q, fit_intercept) + 5]
     mean, cov = data.mean(0), np.cov(data.T, bias=True).reshape(q, q)
     cholesky = match_moments_exact(Z0, mean, cov, fit_intercept=fit_intercept)
-    with mock.patch("skdistill._exact.psd_factor", psd_sqrt):
+    with mock.patch("skdistill._core.exact.psd_factor", psd_sqrt):
         symmetric = match_moments_exact(Z0, mean, cov, fit_intercept=fit_intercept)
     np.testing.assert_allclose(cholesky, symmetric, rtol=1e-7, atol=1e-7 * np.abs(data).max())
 
@@ -328,5 +323,5 @@ def test_thread_map_nested_call_does_not_wait_for_a_busy_pool():
         time.sleep(0.005)
         return thread_map(lambda j: (time.sleep(0.002), i * j)[1], range(4), 2)
 
-    with mock.patch("skdistill._blas._pool", None):  # a pool of one helper thread
+    with mock.patch("skdistill._core.threads._pool", None):  # a pool of one helper thread
         assert thread_map(outer, range(3), 2) == [[i * j for j in range(4)] for i in range(3)]

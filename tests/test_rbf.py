@@ -12,8 +12,8 @@ from sklearn.linear_model import LinearRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdistill import LossMatchingDistiller
-from skdistill._certificate import loss_gap, model_losses
-from skdistill._moments import moments_of_rows
+from skdistill._core.certificate import loss_gap, model_losses
+from skdistill._core.moments import moments_of_rows
 from skdistill._rbf import (
     expected_mismatch,
     feature_moments,

@@ -15,9 +15,9 @@ from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import check_is_fitted
 
 from skdistill import LossMatchingDistiller
-from skdistill._moments import compute_moments
-from skdistill import _streaming
-from skdistill._streaming import WeightedReservoir
+from skdistill._core.moments import compute_moments
+from skdistill._core import reservoir as _reservoir_module
+from skdistill._core.reservoir import WeightedReservoir
 from skdistill.datasets import iter_array_chunks, iter_csv_chunks, iter_parquet_chunks
 
 
@@ -83,7 +83,7 @@ def test_reservoir_draws_keys_in_bounded_blocks(monkeypatch, weighted):
     Z = rng.normal(size=(300, 3))
     w = rng.exponential(size=300) if weighted else None
     whole = _reservoir(Z, [slice(0, 300)], 12, 3, w)
-    monkeypatch.setattr(_streaming, "_KEY_ROWS", 7)
+    monkeypatch.setattr(_reservoir_module, "_KEY_ROWS", 7)
     blocked = _reservoir(Z, [slice(0, 300)], 12, 3, w)
     np.testing.assert_array_equal(blocked.index, whole.index)
     np.testing.assert_array_equal(blocked.rows, whole.rows)

@@ -14,14 +14,9 @@ nothing that depends on the number of training rows.
 import numpy as np
 from scipy.optimize import minimize
 
-from ._blas import single_threaded_blas
-from ._certificate import model_losses
-
-
-def _homogenise(Z, fit_intercept):
-    if not fit_intercept:
-        return Z
-    return np.hstack([Z, np.ones((Z.shape[0], 1))])
+from .certificate import model_losses
+from .standardise import homogenise
+from .threads import single_threaded_blas
 
 
 def loss_matching_objective(z, V, targets, shape, fit_intercept=True):
@@ -44,7 +39,8 @@ def loss_matching_objective(z, V, targets, shape, fit_intercept=True):
     grad : ndarray of shape (m * q,)
     """
     m, q = shape
-    Zh = _homogenise(z.reshape(m, q), fit_intercept)
+    Z = z.reshape(m, q)
+    Zh = homogenise(Z) if fit_intercept else Z
     e = model_losses(V, Zh.T @ Zh / m) - targets
     k = V.shape[0]
     G = V.T @ (V * e[:, None])

@@ -16,6 +16,8 @@ change. The Cholesky factor is the cheapest (20 times cheaper than ``eigh`` at
 import numpy as np
 from scipy import linalg
 
+from .standardise import column_scale
+
 
 def psd_sqrt(C):
     """Symmetric square root of a positive semi-definite matrix (eigh, clipped at 0)."""
@@ -88,7 +90,7 @@ def match_moments_exact(Z0, mean, covariance, *, fit_intercept=True, random_stat
     Examples
     --------
     >>> import numpy as np
-    >>> from skdistill._exact import match_moments_exact
+    >>> from skdistill._core.exact import match_moments_exact
     >>> rng = np.random.default_rng(0)
     >>> data = rng.normal(size=(1000, 3))
     >>> Z = match_moments_exact(data[:10], data.mean(0), np.cov(data.T, bias=True))
@@ -112,8 +114,7 @@ def match_moments_exact(Z0, mean, covariance, *, fit_intercept=True, random_stat
         A = Z0
         exclude = np.empty((m, 0))
     # Work in standardised units so that "nearest" weighs every column alike.
-    scale = np.sqrt(np.clip(np.diag(target), 0.0, None))
-    scale[scale == 0] = 1.0
+    scale = column_scale(np.diag(target))
     R = psd_factor(target / np.outer(scale, scale))
     W = _polar_factor((A / scale) @ R.T, exclude, rng)
     Z = np.sqrt(m) * (W @ R) * scale

@@ -17,14 +17,15 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._moments import head_shift, merge_moments, shifted_moments
-from ._streaming import WeightedReservoir, raise_non_finite
+from .._core.moments import head_shift, merge_moments, shifted_moments
+from .._core.reservoir import WeightedReservoir
+from .._core.validation import is_dask_collection, raise_non_finite
 
 # Summaries merged per task of the reduction tree.
 _SPLIT_EVERY = 8
 
 
-class Summary(NamedTuple):
+class BlockSummary(NamedTuple):
     """What a block of rows (or a subtree of blocks) is reduced to."""
 
     moments: object
@@ -33,7 +34,7 @@ class Summary(NamedTuple):
 
 def _as_dask(a, row_chunks, name, n_rows=None):
     if not isinstance(a, da.Array):
-        if type(a).__module__.split(".")[0] in ("dask", "dask_expr"):
+        if is_dask_collection(a):
             raise ValueError(
                 f"{name} is a {type(a).__name__}; pass a dask.array.Array with known "
                 f"chunk sizes, e.g. {name}.to_dask_array(lengths=True)."
@@ -143,7 +144,7 @@ def _leaf(X, Y, w, seed, start, offset, capacity, shift):
     reservoir.n_offered = offset + start
     reservoir.update(X, Y, w)
     reservoir.rng = None
-    return Summary(moments, reservoir)
+    return BlockSummary(moments, reservoir)
 
 
 def _combine(*parts):
@@ -155,7 +156,7 @@ def _combine(*parts):
         moments = merge_moments(moments, part.moments)
         rows = part.reservoir.rows
         reservoir.offer(part.reservoir.keys, part.reservoir.index, lambda pos: rows[pos])
-    return Summary(moments, reservoir)
+    return BlockSummary(moments, reservoir)
 
 
 def dask_summary(X, Y, sample_weight, capacity, seed, shift=None, offset=0):
@@ -179,7 +180,7 @@ def dask_summary(X, Y, sample_weight, capacity, seed, shift=None, offset=0):
 
     Returns
     -------
-    summary : Summary
+    summary : BlockSummary
         Its moments are relative to ``shift``; its reservoir holds the candidates
         with their keys and stream indices.
     shift : ndarray of shape (q,)
@@ -205,3 +206,24 @@ def dask_summary(X, Y, sample_weight, capacity, seed, shift=None, offset=0):
         ]
     summary, shift = dask.compute(parts[0], shift)
     return summary, np.asarray(shift, dtype=np.float64)
+
+
+def update_summary(summary, X, Y, sample_weight=None):
+    """Add Dask arrays to a :class:`~skdistill._sources.summary.Summary`, computed by Dask.
+
+    The input checks run inside the Dask computation; if they fail, the summary
+    is left as it was.
+    """
+    reservoir = summary.reservoir
+    rng_state = reservoir.rng.bit_generator.state
+    block_seed = np.random.SeedSequence(int(reservoir.rng.integers(2**63)))
+    try:
+        blocks, shift = dask_summary(
+            X, Y, sample_weight, reservoir.capacity, block_seed, summary.shift,
+            reservoir.n_offered,
+        )
+    except BaseException:
+        reservoir.rng.bit_generator.state = rng_state
+        raise
+    summary.shift = shift
+    summary.merge(blocks.moments, blocks.reservoir, X.shape[0])

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from sklearn.utils import gen_batches
 
-from ._blas import thread_map
+from .threads import thread_map
 
 # Rows per chunk of the data pass: about 4 MiB of float64 per chunk (several per thread).
 _CHUNK_BYTES = 2**22
@@ -210,10 +211,6 @@ def chunk_moments(X, Y, sample_weight=None, shift=None):
     return Moments(moments.weight_sum, shift + moments.mean, moments.comoment)
 
 
-def _even_slices(n_samples, chunk_size):
-    return [slice(i, min(i + chunk_size, n_samples)) for i in range(0, n_samples, chunk_size)]
-
-
 def default_chunk_size(n_columns):
     """Rows per chunk so that one float64 chunk is about 4 MiB."""
     return max(256, _CHUNK_BYTES // (8 * max(1, n_columns)))
@@ -232,7 +229,7 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_threads=None
     n_threads : int, default=None
         Threads over chunks (numpy and BLAS release the GIL), each with a
         single-threaded BLAS. ``None`` uses the threads a BLAS product would
-        (:func:`~skdistill._blas.blas_threads`): the pass stands in for one
+        (:func:`~skdistill._core.threads.blas_threads`): the pass stands in for one
         product ``Z.T @ Z`` and is limited the same way, with ``threadpoolctl``
         or ``OPENBLAS_NUM_THREADS``. The chunks are fixed by ``chunk_size`` and
         merged in order, so the result does not depend on ``n_threads``.
@@ -250,7 +247,7 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_threads=None
     q = X.shape[1] + Y.shape[1]
     if chunk_size is None:
         chunk_size = default_chunk_size(q)
-    slices = _even_slices(n, chunk_size)
+    slices = list(gen_batches(n, chunk_size))
 
     relative = shift is not None
     if not relative:
