@@ -9,7 +9,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._base import BaseDistiller
+from .base import BaseSupervisedDistiller as BaseDistiller
 from ._core.validation import float_dtype
 from ._core.certificate import heldout_loss_gap, loss_gap, model_losses
 from ._core.exact import match_moments_exact, min_rows_exact

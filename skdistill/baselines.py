@@ -31,7 +31,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import BaseDistiller
+from .base import BaseSupervisedDistiller as BaseDistiller
 from ._core.moments import compute_moments, default_chunk_size
 from ._core.allocation import allocate_cells
 from ._core.random_models import seed_sequence

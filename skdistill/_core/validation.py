@@ -19,7 +19,7 @@ def check_n_synthetic(n_synthetic, n_available, *, what="samples", weighted=Fals
     if n_synthetic > n_available:
         which = f"{what} with positive sample_weight" if weighted else what
         raise ValueError(
-            f"n_synthetic={n_synthetic} exceeds the number of {which}: {n_available}. "
+            f"n_synthetic={n_synthetic} exceeds the number of {which}: n_samples = {n_available}. "
             f"Distil to at most as many {what} as there are."
         )
 

@@ -1,18 +1,29 @@
-"""Base class of the supervised distillers: the sampler protocol of the ecosystem.
+"""Base classes of the distillers.
 
-``fit_resample`` validates the input, calls the subclass's ``_fit_resample`` on
-float64 arrays and returns the synthetic set in the caller's container and dtype,
-as imbalanced-learn's samplers do. ``fit`` is ``fit_resample`` without the return.
+Every distiller does the same five things, in this order::
+
+    validate  ->  summarise (one pass)  ->  standardise  ->  solve  ->  certify, store
+
+:class:`BaseDistiller` holds what all of them share (the parameters every distiller
+has and the one check of ``n_synthetic``); :class:`BaseSupervisedDistiller` adds the
+sampler protocol of the ecosystem for ``(X, y)`` data: ``fit_resample`` validates the
+input, calls the subclass's ``_fit_resample`` on float arrays and returns the
+synthetic set in the caller's container and dtype, as imbalanced-learn's samplers do;
+``fit`` is ``fit_resample`` without the return.
 """
 
 from abc import ABCMeta, abstractmethod
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._metadata_requests import RequestMethod
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._core.validation import float_dtype
+from ._core.validation import check_n_synthetic, float_dtype
+
+__all__ = ["BaseDistiller", "BaseSupervisedDistiller"]
 
 
 def wrap_like(template, array):
@@ -25,6 +36,29 @@ def wrap_like(template, array):
 
 
 class BaseDistiller(BaseEstimator, metaclass=ABCMeta):
+    """Base class of every distiller: shared parameters and the ``n_synthetic`` check.
+
+    Subclasses extend ``_parameter_constraints`` with their own parameters
+    (``{**BaseDistiller._parameter_constraints, ...}``); constraints of
+    parameters a subclass does not have are ignored.
+    """
+
+    _parameter_constraints: dict = {
+        "n_synthetic": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [None, Integral],
+        "verbose": ["verbose"],
+    }
+
+    def _check_n_synthetic(self, n_available, *, what="samples", weighted=False):
+        check_n_synthetic(self.n_synthetic, n_available, what=what, weighted=weighted)
+
+    @abstractmethod
+    def fit_resample(self, *args, **kwargs):
+        """Distil the training data and return the synthetic set."""
+
+
+class BaseSupervisedDistiller(BaseDistiller):
     """Base class for distillers of (X, y) with the ``fit_resample`` protocol.
 
     Subclasses implement ``_fit_resample(X, Y, sample_weight)`` on validated
@@ -35,13 +69,6 @@ class BaseDistiller(BaseEstimator, metaclass=ABCMeta):
     # imbalanced-learn adds "fit_resample" to scikit-learn's routable methods when it
     # is imported; a class created before that import would lack this setter.
     set_fit_resample_request = RequestMethod("fit_resample", ["sample_weight"])
-
-    def _check_n_synthetic(self, n_samples):
-        if self.n_synthetic > n_samples:
-            raise ValueError(
-                f"n_synthetic={self.n_synthetic} exceeds the number of samples: "
-                f"n_samples = {n_samples}. Distil to at most as many rows as there are."
-            )
 
     def _validate_fit_data(self, X, y, sample_weight, reset=True):
         X, y = validate_data(
