@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import sparse
 from sklearn import config_context
-from sklearn.utils.validation import _assert_all_finite
+from .sklearn_private import _assert_all_finite
 
 
 def float_dtype(dtype):
