@@ -50,7 +50,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
 from skdistill import BellmanDistiller, FittedQIteration, collect_transitions, evaluate_policy
-from skdistill._bellman import bellman_losses, draw_predictors
+from skdistill.baselines import stratified_subset
+from skdistill.rl._bellman import bellman_losses, draw_predictors
 
 GAMMA = 0.99
 KEYS = ("observations", "actions", "rewards", "next_observations", "terminals")
@@ -79,17 +80,6 @@ ENVIRONMENTS = {
 # --------------------------------------------------------------------- subsets
 
 
-def _cell_allocation(cells, m):
-    labels, counts = np.unique(cells, return_counts=True)
-    quota = m * counts / counts.sum()
-    sizes = np.clip(np.floor(quota).astype(int), 1, counts)
-    while sizes.sum() < m:
-        sizes[np.argmax(np.where(sizes < counts, quota - sizes, -np.inf))] += 1
-    while sizes.sum() > m:
-        sizes[np.argmax(np.where(sizes > 1, sizes - quota, -np.inf))] -= 1
-    return labels, counts, sizes
-
-
 def plain(data, m, seed):
     rng = np.random.default_rng(seed)
     index = rng.choice(len(data["rewards"]), size=m, replace=False)
@@ -97,13 +87,7 @@ def plain(data, m, seed):
 
 
 def stratified(data, m, seed):
-    rng = np.random.default_rng(seed)
-    cells = 2 * data["actions"] + data["terminals"]
-    labels, counts, sizes = _cell_allocation(cells, m)
-    index = np.concatenate(
-        [rng.choice(np.flatnonzero(cells == c), k, replace=False) for c, k in zip(labels, sizes)]
-    )
-    weight = np.concatenate([np.full(k, n / k) for n, k in zip(counts, sizes)])
+    index, weight = stratified_subset(data["actions"], data["terminals"], m, random_state=seed)
     return {key: data[key][index] for key in KEYS} | {"sample_weight": weight}
 
 

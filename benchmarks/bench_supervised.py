@@ -109,7 +109,7 @@ def main(argv=None):
     )
 
     # Naive paper implementation, timed on a sample and scaled to k regressors.
-    mom = exact._moments
+    mom = exact._stream.moments
     mean, scale = mom.mean, np.sqrt(np.diag(mom.covariance))
     V = lbfgs.regressors_
     r = min(args.naive_regressors, k)

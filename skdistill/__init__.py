@@ -1,10 +1,13 @@
 """skdistill: distil regression and offline-RL datasets by loss matching."""
 
-from ._bellman import BellmanDistiller, Transitions
-from ._distiller import LossMatchingDistiller
-from ._fqi import FittedQIteration
-from ._gym import collect_transitions, evaluate_policy
-from ._meta import DistilledRegressor
+from .rl import (
+    BellmanDistiller,
+    FittedQIteration,
+    Transitions,
+    collect_transitions,
+    evaluate_policy,
+)
+from .supervised import DistilledRegressor, LossMatchingDistiller
 
 __version__ = "0.1.0"
 

@@ -52,6 +52,37 @@ def _split_frame(frame, features, targets, target, sample_weight):
     return chunk if sample_weight is None else chunk + (frame[sample_weight],)
 
 
+class _FileFormatError(ValueError):
+    """A file its reader cannot parse; the one-line message names the file."""
+
+
+def _iter_csv_frames(path, columns, chunk_size, **read_csv_kwargs):
+    """Yield DataFrames of the given columns of a CSV file, ``chunk_size`` rows at a time.
+
+    Every field is read and the columns are selected afterwards: with
+    ``usecols``, pandas silently drops the extra fields of a ragged row, whereas
+    without it such a row raises :class:`_FileFormatError` naming the file and line.
+    """
+    import pandas as pd
+
+    try:
+        with pd.read_csv(path, chunksize=chunk_size, **read_csv_kwargs) as reader:
+            for frame in reader:
+                yield frame[columns]
+    except pd.errors.ParserError as exc:
+        message = " ".join(str(exc).split())
+        raise _FileFormatError(f"cannot read {path} as CSV: {message}") from exc
+
+
+def _iter_parquet_frames(path, columns, chunk_size):
+    """Yield DataFrames of the given columns of a Parquet file, one record batch at a time."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as parquet:
+        for batch in parquet.iter_batches(batch_size=chunk_size, columns=columns):
+            yield batch.to_pandas()[columns]
+
+
 def iter_array_chunks(X, y, sample_weight=None, *, chunk_size=100_000):
     """Yield consecutive row blocks of in-memory or memory-mapped arrays.
 
@@ -134,6 +165,12 @@ def iter_csv_chunks(
     y : Series or DataFrame
     sample_weight : Series, only if ``sample_weight`` is given
 
+    Raises
+    ------
+    ValueError
+        If a row has more fields than the header (the message names the file
+        and the line), or if a column asked for is not in the file.
+
     Examples
     --------
     >>> import os, tempfile
@@ -157,10 +194,9 @@ def iter_csv_chunks(
         raise ValueError("Pass chunk_size, not chunksize or iterator, to iter_csv_chunks.")
     header = pd.read_csv(path, nrows=0, **read_csv_kwargs).columns
     features, targets = _split_columns(header, target, features, sample_weight, path)
-    usecols = features + targets + ([] if sample_weight is None else [sample_weight])
-    with pd.read_csv(path, chunksize=chunk_size, usecols=usecols, **read_csv_kwargs) as reader:
-        for frame in reader:
-            yield _split_frame(frame, features, targets, target, sample_weight)
+    columns = features + targets + ([] if sample_weight is None else [sample_weight])
+    for frame in _iter_csv_frames(path, columns, chunk_size, **read_csv_kwargs):
+        yield _split_frame(frame, features, targets, target, sample_weight)
 
 
 def iter_parquet_chunks(
@@ -217,11 +253,9 @@ def iter_parquet_chunks(
         files = [path]
     columns = None
     for file in files:
-        with pq.ParquetFile(file) as parquet:
-            if columns is None:
-                names = parquet.schema_arrow.names
-                features, targets = _split_columns(names, target, features, sample_weight, file)
-                columns = features + targets + ([] if sample_weight is None else [sample_weight])
-            for batch in parquet.iter_batches(batch_size=chunk_size, columns=columns):
-                frame = batch.to_pandas()
-                yield _split_frame(frame, features, targets, target, sample_weight)
+        if columns is None:
+            names = pq.read_schema(file).names
+            features, targets = _split_columns(names, target, features, sample_weight, file)
+            columns = features + targets + ([] if sample_weight is None else [sample_weight])
+        for frame in _iter_parquet_frames(file, columns, chunk_size):
+            yield _split_frame(frame, features, targets, target, sample_weight)

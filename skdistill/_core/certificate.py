@@ -7,6 +7,8 @@ the training set's standardised coordinates, where unit norm treats every column
 alike.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import linalg
 
@@ -34,3 +36,35 @@ def relative_error(difference, reference):
 def heldout_loss_gap(V, M_syn, M_train):
     """Largest relative loss error ``|v^T (M_syn - M_train) v| / v^T M_train v`` over V."""
     return relative_error(model_losses(V, M_syn - M_train), model_losses(V, M_train))
+
+
+class Certificate(NamedTuple):
+    """How far a synthetic set's losses are from the training set's.
+
+    Attributes
+    ----------
+    loss_gap : float
+        :func:`loss_gap` over every model of the family.
+    linear_loss_gap : float
+        :func:`loss_gap` over the linear models of ``(x, y)`` alone.
+    heldout_loss_gap : float
+        :func:`heldout_loss_gap` on fresh random models.
+    """
+
+    loss_gap: float
+    linear_loss_gap: float
+    heldout_loss_gap: float
+
+
+def certify(M_syn, M_train, V_check, linear_block=slice(None)):
+    """The certificate of a synthetic set from its second moment and the training one.
+
+    ``linear_block`` indexes the coordinates of the linear models within the
+    family's (all of them for a linear family).
+    """
+    block = (linear_block, linear_block)
+    return Certificate(
+        loss_gap(M_syn, M_train),
+        loss_gap(M_syn[block], M_train[block]),
+        heldout_loss_gap(V_check, M_syn, M_train),
+    )

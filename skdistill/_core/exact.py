@@ -9,8 +9,8 @@ holds for the uncentred second moment and no orthogonality to the ones vector.
 
 Any factor ``R`` gives the same set: another is ``Q R`` with ``Q`` orthogonal, and
 the polar factor of ``B Q^T`` is that of ``B`` times ``Q^T``, so ``W R`` does not
-change. The Cholesky factor is the cheapest (20 times cheaper than ``eigh`` at
-``q = 50``), which matters when the set is rebuilt after every chunk of a stream.
+change. The Cholesky factor is the cheapest by far (``docs/benchmarks.md``), which
+matters when the set is rebuilt after every chunk of a stream.
 """
 
 import numpy as np

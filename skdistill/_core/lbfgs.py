@@ -56,22 +56,21 @@ def solve_loss_matching(Z0, V, targets, *, fit_intercept=True, max_iter=2000, to
     Z : ndarray of shape (m, q)
     result : scipy.optimize.OptimizeResult
     """
-    m, q = Z0.shape
-    result = minimize_lbfgs(
+    return minimize_lbfgs(
         loss_matching_objective,
         Z0,
-        args=(V, targets, (m, q), fit_intercept),
+        args=(V, targets, Z0.shape, fit_intercept),
         max_iter=max_iter,
         tol=tol,
         verbose=verbose,
     )
-    return result.x.reshape(m, q), result
 
 
 def minimize_lbfgs(fun, x0, args=(), *, max_iter, tol, verbose=0, label="L-BFGS"):
-    """The L-BFGS-B run shared by every moving-point solver.
+    """The L-BFGS-B run shared by every moving-point solver: rows in, rows out.
 
-    ``fun(x, *args)`` returns the objective and its gradient. ``tol`` bounds both
+    ``fun(x, *args)`` returns the objective and its gradient at the flattened
+    rows ``x``, starting from the rows ``x0``. ``tol`` bounds both
     the relative decrease and the projected gradient (0 runs to machine
     precision or ``max_iter``); BLAS is limited to one thread, the matrices being
     small. ``verbose > 1`` prints the objective at every iteration, ``verbose``
@@ -79,6 +78,8 @@ def minimize_lbfgs(fun, x0, args=(), *, max_iter, tol, verbose=0, label="L-BFGS"
 
     Returns
     -------
+    X : ndarray of the shape of ``x0``
+        The rows L-BFGS ended at.
     result : scipy.optimize.OptimizeResult
     """
     callback = None
@@ -99,4 +100,4 @@ def minimize_lbfgs(fun, x0, args=(), *, max_iter, tol, verbose=0, label="L-BFGS"
         )
     if verbose:
         print(f"{label}: {result.nit} iterations, objective {result.fun:.3e} ({result.message})")
-    return result
+    return result.x.reshape(np.shape(x0)), result

@@ -1,0 +1,331 @@
+"""LossMatchingDistiller: distil (X, y) by matching the losses of random regressors."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+
+from .._core.certificate import certify
+from .._core.random_models import sample_gaussian_models
+from .._core.sklearn_private import Interval, StrOptions
+from .._core.threads import single_threaded_blas
+from ..base import BaseStreamingDistiller
+from ._family import SolverOptions
+from ._linear import LinearFamily
+from ._rbf import summarise_rbf
+
+# Held-out random regressors used for ``heldout_loss_gap_``.
+_N_CHECK = 200
+
+
+class LossMatchingDistiller(BaseStreamingDistiller):
+    """Distil a regression dataset by matching the losses of random regressors.
+
+    The loss of every linear regressor on a dataset is a linear function of the
+    second-moment matrix of the rows ``z = (x, y)`` (with a trailing 1 for an
+    intercept), so the training side is a single chunked pass computing that
+    matrix; nothing afterwards depends on the number of training rows. The
+    synthetic rows are then chosen so that the losses agree:
+
+    - ``solver="exact"`` builds, in closed form, the point set nearest to a random
+      subset of the training rows that has exactly the training mean and
+      covariance (an orthogonal-Procrustes construction). Every linear model --
+      OLS, Lasso, ElasticNet, and Ridge with ``sample_weight_`` -- then has the
+      same coefficients on the synthetic set as on the full data, to rounding.
+      This needs ``n_synthetic >= q + 1`` rows with an intercept (``q`` without),
+      ``q = n_features + n_targets``; below that the distiller falls back to
+      ``"lbfgs"`` and warns with the certified gap.
+    - ``solver="lbfgs"`` is Algorithm 1 of Gupta, Saket and Raghuveer (ICLR 2026):
+      sample ``k`` regressors ``v ~ N(0, I / p)`` on the standardised, homogenised
+      rows, compute their training losses from the moment matrix and minimise the
+      squared loss mismatch over the synthetic rows with L-BFGS and the analytic
+      gradient.
+
+    Only linear learners are matched exactly; nonlinear learners (MLPs, SVR,
+    k-NN) trained on a moment-matched set do about as well as on a random subset.
+    ``kernel="rbf"`` matches instead the losses of random regressors that are
+    linear in ``(phi(x), x, y, 1)``, with ``phi`` random Fourier features of an RBF
+    kernel, which helps these learners (see Notes); tree ensembles are outside
+    what either kernel distils well.
+
+    Data that does not fit in memory can be fed in chunks with :meth:`partial_fit`
+    (see :mod:`skdistill.datasets` for CSV, Parquet and memory-mapped files), or
+    passed to ``fit`` as Dask arrays, whose moments Dask computes block by block on
+    the active scheduler (``kernel="linear"`` only). The start subset is drawn by
+    a reservoir in every case of ``kernel="linear"``.
+
+    Parameters
+    ----------
+    n_synthetic : int, default=100
+        Number of synthetic rows.
+    kernel : {"linear", "rbf"}, default="linear"
+        Family of random models whose losses are matched. ``"linear"``: linear
+        regressors of ``(x, y, 1)``. ``"rbf"``: regressors linear in
+        ``(phi(x), x, y, 1)``, where ``phi`` is ``n_components`` random Fourier
+        features (scikit-learn's ``RBFSampler``) of the kernel
+        ``exp(-gamma ||x_s - x_s'||^2)`` on standardised features ``x_s``; see
+        Notes. Streaming (:meth:`partial_fit`) and Dask input support
+        ``"linear"`` only.
+    gamma : float or None, default=None
+        RBF kernel parameter for ``kernel="rbf"``, on features standardised with
+        the mean and standard deviation of a random sample of (up to) 1000
+        training rows. ``None`` uses the median heuristic,
+        ``gamma = 1 / median ||x_s - x_s'||^2`` over the pairs of that sample
+        (the kernel is ``exp(-1)`` at the median squared distance); the value
+        used is ``gamma_``. Ignored for ``kernel="linear"``.
+    n_components : int, default=512
+        Number ``D`` of random Fourier features for ``kernel="rbf"``. The data
+        pass costs ``O(n (d D + D^2))`` and each L-BFGS step ``O(m p^2)``,
+        ``p = D + q + 1``. Ignored for ``kernel="linear"``.
+    solver : {"exact", "lbfgs"}, default="exact"
+        Closed-form moment matching, or the paper's L-BFGS loss matching. With
+        ``kernel="rbf"`` the rows are always optimised by L-BFGS through the
+        features; ``"exact"`` starts from the closed-form linear match and ends
+        with it (nearest rows with exactly the training mean and covariance of
+        ``(x, y)``), so linear models stay exact, while ``"lbfgs"`` starts from
+        the random subset and matches the linear part only as part of the
+        objective.
+    n_regressors : "auto" or int, default="auto"
+        Number ``k`` of random regressors for ``solver="lbfgs"``. ``"auto"`` uses
+        ``ceil(p (p + 1) / 2 * max(2, ln p))`` with ``p = q + fit_intercept``: the
+        paper's lower bound ``p (p + 1) / 2`` with a logarithmic margin. Fewer than
+        ``p (p + 1) / 2`` cannot pin the moments down. With ``kernel="rbf"``,
+        ``"auto"`` minimises the exact expectation of the squared loss mismatch
+        over all regressors ``v ~ N(0, I / p)`` (the limit of infinitely many,
+        ``(2 ||Delta||_F^2 + tr(Delta)^2) / p^2`` for ``Delta = M_syn - M_train``),
+        and an int samples ``k`` regressors as in Algorithm 1 (``O(k p^2)`` per
+        step).
+    fit_intercept : bool, default=True
+        Match models with an intercept (mean and covariance) or homogeneous models
+        (uncentred second moment).
+    max_iter : int, default=2000
+        Maximum L-BFGS iterations. With ``kernel="rbf"`` the objective cannot
+        reach 0, so the default runs all of them; far fewer give most of the
+        benefit (the measurements are in ``docs/benchmarks.md``).
+    tol : float, default=0.0
+        L-BFGS stops when the objective (mean squared loss mismatch) falls by less
+        than ``tol`` in a step or the projected gradient is below ``tol``; the
+        default 0 runs to machine precision (or ``max_iter``).
+    chunk_size : int, default=None
+        Rows per chunk of the data pass; ``None`` uses about 4 MiB per chunk.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial subset and the random regressors. The result depends on
+        it alone, not on ``n_jobs``.
+    n_jobs : int, default=None
+        Threads (joblib) for sampling the random regressors and computing their
+        losses. ``None`` means 1. The pass over the training rows is one
+        BLAS-like product and, like ``X.T @ X``, uses the threads BLAS has
+        (limit them with ``threadpoolctl`` or ``OMP_NUM_THREADS``-style variables).
+    verbose : int, default=0
+        Verbosity; ``2`` prints L-BFGS progress.
+
+    Attributes
+    ----------
+    X_synthetic_ : ndarray of shape (n_synthetic, n_features)
+        Synthetic rows, in the input's float dtype.
+    y_synthetic_ : ndarray of shape (n_synthetic,) or (n_synthetic, n_targets)
+        Synthetic targets.
+    sample_weight_ : ndarray of shape (n_synthetic,)
+        Weight of every synthetic row, ``n_samples / n_synthetic`` (the training
+        weight sum over ``n_synthetic`` with ``sample_weight``), so that sum-based
+        objectives such as Ridge's mean the same as on the full data.
+    regressors_ : ndarray of shape (n_regressors, p)
+        The random regressors, in standardised homogenised coordinates: those
+        matched by ``"lbfgs"``, or the held-out check set for ``"exact"`` (and
+        for ``kernel="rbf"`` with ``n_regressors="auto"``).
+    n_regressors_ : int
+        Number of regressors matched (0 for ``"exact"``, and for
+        ``kernel="rbf"`` with ``n_regressors="auto"``, which matches their
+        expectation).
+    loss_gap_ : float
+        Certificate: ``||M_syn - M_train||_2 / ||M_train||_2``, the relative
+        worst-case loss gap over all unit-norm linear models in standardised
+        coordinates. For ``kernel="rbf"`` the same in feature space: ``M`` is the
+        second moment of ``(phi(x), x_s, y_s, 1)``, so the gap bounds every model
+        linear in the random features and ``x``.
+    linear_loss_gap_ : float
+        The certificate of the linear part alone, the ``loss_gap_`` that
+        ``kernel="linear"`` reports (equal to ``loss_gap_`` there; to rounding
+        0 with ``kernel="rbf"`` and ``solver="exact"``).
+    heldout_loss_gap_ : float
+        Largest relative loss error on 200 fresh random regressors.
+    solver_ : str
+        The solver actually used (``"lbfgs"`` after a fallback).
+    n_iter_ : int
+        L-BFGS iterations (0 for the exact solver).
+    feature_map_ : Pipeline
+        For ``kernel="rbf"``: the fitted ``StandardScaler`` -> ``RBFSampler``
+        pipeline; ``feature_map_.transform(X)`` gives ``phi(X)``.
+    gamma_ : float
+        For ``kernel="rbf"``: the kernel parameter used.
+    n_samples_seen_ : int
+        Number of training rows: those given to ``fit`` and to every
+        ``partial_fit`` since.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    Notes
+    -----
+    ``kernel="rbf"``. The loss of a regressor linear in
+    ``u = (phi(x), x, y, 1)`` is ``v^T M v``, ``M`` the second moment of ``u``, so
+    the training side is one chunked, thread-parallel pass computing the moments
+    of ``(phi(x), x, y)`` (time ``O(n (d D + D^2))``, memory
+    ``O(chunk_size D + D^2)``); nothing afterwards depends on ``n``. The
+    synthetic ``(x, y)`` are then moved by L-BFGS-B with the analytic gradient
+    through ``phi`` (taken from the sampler's ``random_weights_`` and
+    ``random_offset_``). With ``m`` rows fewer than the ``p (p + 1) / 2``
+    moments the match is approximate: ``loss_gap_`` reports how close.
+
+    ``kernel="rbf"`` helps learners that follow smooth structure at the scale of
+    ``gamma`` (MLPs, SVR, k-NN) and trees little; ``docs/benchmarks.md`` has the
+    measurements and where it loses.
+
+    See Also
+    --------
+    DistilledRegressor : Distil, then fit any regressor on the synthetic set.
+
+    References
+    ----------
+    .. [1] Gupta, Saket, Raghuveer, "Algorithmic Guarantees for Distilling
+       Supervised and Offline RL Datasets", ICLR 2026.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skdistill import LossMatchingDistiller
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> distiller = LossMatchingDistiller(n_synthetic=20, random_state=0)
+    >>> X_syn, y_syn = distiller.fit_resample(X, y)
+    >>> X_syn.shape, y_syn.shape
+    ((20, 10), (20,))
+    >>> full = LinearRegression().fit(X, y)
+    >>> small = LinearRegression().fit(X_syn, y_syn)
+    >>> bool(np.allclose(full.coef_, small.coef_))
+    True
+    >>> bool(distiller.loss_gap_ < 1e-10)
+    True
+
+    For nonlinear learners, match random-feature models instead:
+
+    >>> rbf = LossMatchingDistiller(50, kernel="rbf", max_iter=100, random_state=0)
+    >>> X_syn, y_syn = rbf.fit_resample(X, y)
+    >>> bool(rbf.loss_gap_ < 0.05), bool(rbf.linear_loss_gap_ < 1e-10)
+    (True, True)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseStreamingDistiller._parameter_constraints,
+        "kernel": [StrOptions({"linear", "rbf"})],
+        "gamma": [None, Interval(Real, 0, None, closed="neither")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"exact", "lbfgs"})],
+        "n_regressors": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "chunk_size": [None, Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_synthetic=100,
+        *,
+        kernel="linear",
+        gamma=None,
+        n_components=512,
+        solver="exact",
+        n_regressors="auto",
+        fit_intercept=True,
+        max_iter=2000,
+        tol=0.0,
+        chunk_size=None,
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.n_synthetic = n_synthetic
+        self.kernel = kernel
+        self.gamma = gamma
+        self.n_components = n_components
+        self.solver = solver
+        self.n_regressors = n_regressors
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _fit_resample(self, X, Y, sample_weight):
+        for name in ("feature_map_", "gamma_"):  # left by an earlier kernel="rbf" fit
+            self.__dict__.pop(name, None)
+        if self.kernel == "rbf":
+            return self._fit_resample_rbf(X, Y, sample_weight)
+        return super()._fit_resample(X, Y, sample_weight)
+
+    def _fit_resample_rbf(self, X, Y, sample_weight):
+        family, Z0, seed = summarise_rbf(
+            X,
+            Y,
+            sample_weight,
+            n_synthetic=self.n_synthetic,
+            gamma=self.gamma,
+            n_components=self.n_components,
+            fit_intercept=self.fit_intercept,
+            chunk_size=self.chunk_size,
+            random_state=self.random_state,
+        )
+        self.feature_map_, self.gamma_ = family.feature_map, family.gamma
+        self.n_samples_seen_ = X.shape[0]
+        Z = self._distil(family, Z0, seed)
+        return Z[:, : X.shape[1]], Z[:, X.shape[1] :]
+
+    def _distil_summary(self, summary):
+        with single_threaded_blas():
+            family = LinearFamily(summary.moments, self.fit_intercept)
+            return self._distil(family, summary.start_rows(), summary.solver_seed())
+
+    def _check_streamable(self, what):
+        kernel = self.kernel
+        if kernel != "linear":
+            raise ValueError(
+                f"{what} supports kernel='linear' only, got kernel={kernel!r}. The "
+                "random-feature map of kernel='rbf' (its input scaling and, by default, "
+                "its gamma) is fitted on a sample of all the training rows, which a "
+                "stream or a Dask pass does not have when it starts, and every refresh "
+                "would rerun L-BFGS through the features. Use fit on an in-memory "
+                "array (for instance a large random subset) with kernel='rbf'."
+            )
+
+    def _distil(self, family, Z0, seed):
+        """Solve, certify, store: the steps that never see the training rows.
+
+        ``family`` holds the standardised training moments of one model family and
+        its strategy table of solvers; ``Z0`` are the start rows and ``seed`` the
+        solver's ``SeedSequence``. Sets the fitted attributes; returns the rows.
+        """
+        model_seed, check_seed, *solver_seeds = seed.spawn(2 + family.n_solver_seeds)
+        m = Z0.shape[0]
+        self.solver_ = self.solver if m >= family.min_rows_exact() else "lbfgs"
+        options = SolverOptions(
+            self.n_regressors, self.max_iter, self.tol, self.n_jobs, self.verbose
+        )
+        solution = family.solvers[self.solver_](family, Z0, model_seed, solver_seeds, options)
+        V_check = sample_gaussian_models(_N_CHECK, family.n_dims, check_seed, n_jobs=self.n_jobs)
+        certificate = certify(
+            family.second_moment(solution.Z), family.M_train, V_check, family.linear_block
+        )
+        self.loss_gap_, self.linear_loss_gap_, self.heldout_loss_gap_ = certificate
+        self.n_iter_ = solution.n_iter
+        self.n_regressors_ = solution.n_regressors
+        self.regressors_ = V_check if solution.regressors is None else solution.regressors
+        self.sample_weight_ = np.full(m, family.moments.weight_sum / m)
+        if self.solver_ != self.solver:
+            warnings.warn(family.fallback_message(m, *certificate[:2]), UserWarning)
+        return solution.Z
+

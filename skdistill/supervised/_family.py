@@ -1,0 +1,38 @@
+"""What the solvers of a model family share: their options and what they return."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class SolverOptions(NamedTuple):
+    """The estimator's parameters that the solvers read."""
+
+    n_regressors: object
+    max_iter: int
+    tol: float
+    n_jobs: object
+    verbose: int
+
+
+class Solution(NamedTuple):
+    """What a solver returns: the synthetic rows and how they were found.
+
+    Attributes
+    ----------
+    Z : ndarray of shape (m, q)
+        Synthetic rows ``(x, y)``, in the training units.
+    n_iter : int
+        L-BFGS iterations (0 for a closed form).
+    regressors : ndarray of shape (k, p) or None
+        The random regressors matched, or None when none were sampled.
+    """
+
+    Z: np.ndarray
+    n_iter: int = 0
+    regressors: np.ndarray = None
+
+    @property
+    def n_regressors(self):
+        """Number of regressors matched."""
+        return 0 if self.regressors is None else self.regressors.shape[0]

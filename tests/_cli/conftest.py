@@ -1,0 +1,27 @@
+"""Fixtures shared by the command-line tests."""
+
+import pytest
+from sklearn.datasets import load_diabetes
+
+
+@pytest.fixture
+def diabetes_csv(tmp_path):
+    """The diabetes data as a CSV file, and as the DataFrame written."""
+    frame = load_diabetes(as_frame=True).frame
+    path = tmp_path / "diabetes.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+@pytest.fixture
+def error_line(capsys):
+    """A function returning the one line on stderr, after checking there is no traceback."""
+
+    def read():
+        _, err = capsys.readouterr()
+        assert "Traceback" not in err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        return lines[0]
+
+    return read

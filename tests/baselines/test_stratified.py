@@ -1,0 +1,49 @@
+"""The stratified subset of transitions: cell proportions, weights, determinism."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from skdistill.baselines import stratified_subset
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(1, 400),
+    n_actions=st.integers(1, 4),
+    p_terminal=st.sampled_from([0.0, 0.005, 0.3]),
+    fraction=st.floats(0.0, 1.0),
+)
+def test_stratified_subset_keeps_cell_proportions(seed, n, n_actions, p_terminal, fraction):
+    rng = np.random.default_rng(seed)
+    actions = rng.choice([-1, 3, 7, 10][:n_actions], size=n)
+    terminals = rng.random(n) < p_terminal
+    m = max(1, round(fraction * n))
+    index, weight = stratified_subset(actions, terminals, m, random_state=seed)
+    assert index.shape == weight.shape == (m,)
+    assert len(np.unique(index)) == m
+    cells = {(a, t) for a, t in zip(actions, terminals)}
+    if m >= len(cells):
+        assert weight.sum() == pytest.approx(n)
+    for a, t in cells:
+        in_cell = (actions == a) & (terminals == t)
+        drawn = in_cell[index]
+        if m >= len(cells):
+            assert drawn.any()  # every cell, terminals included, is represented
+        if drawn.any():
+            # weighted cell share is exact, and the cell's row count near proportional
+            assert weight[drawn].sum() == pytest.approx(in_cell.sum())
+            assert abs(drawn.sum() - m * in_cell.mean()) < len(cells) + 1
+
+
+def test_stratified_subset_determinism_and_errors():
+    actions = np.arange(100) % 2
+    a = stratified_subset(actions, None, 10, random_state=0)
+    b = stratified_subset(actions, None, 10, random_state=0)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_allclose(a[1], 10.0)
+    with pytest.raises(ValueError, match="n_samples"):
+        stratified_subset(actions, None, 101)
+    with pytest.raises(ValueError, match="inconsistent"):
+        stratified_subset(actions, np.zeros(99, dtype=bool), 10)
