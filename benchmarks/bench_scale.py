@@ -10,37 +10,52 @@ Prints:
   both limited to one thread; the ratio with the chunk generation included; and
   the peak RSS of a pass beyond the process's RSS before it (target < 400 MB), for
   both. Peak RSS is the kernel's high-water mark ``VmHWM``, reset through
-  ``/proc/self/clear_refs`` before each pass. Each pass is a fresh stream timed
-  alone (the kinds of pass alternate). The passes are timed twice: with the chunks
+  ``/proc/self/clear_refs`` before each pass, apart from the timed rounds. Each pass
+  is a fresh stream timed alone, the four kinds of pass interleaved in rounds (see
+  below). The passes are timed twice: with the chunks
   generated under one BLAS thread, as a file reader would produce them, and under
   threaded BLAS, whose idle workers spin for about 0.1 s after each product and
   take a core from the timed code.
 * memmap: the same rows written to ``.npy`` files (in ``--tmpdir``) and streamed back
   through ``numpy.memmap`` and ``skdistill.datasets.iter_array_chunks``, as a real
   out-of-core stream: ``partial_fit`` against ``X.T @ X`` over the same chunks, each
-  pass timed alone once the files are in the page cache.
+  pass timed alone once the files are in the page cache (the warm-up pass fills it).
 * Dask: ``--dask-n`` x ``--dask-d`` rows (default 1e7 x 20) distilled by ``fit`` on a
   2-worker ``distributed.LocalCluster`` against ``fit`` on the same rows as an in-memory
   NumPy array, both with the data already in memory (persisted on the workers for
   Dask): time ratio Dask / NumPy. Also the end-to-end time (generate + distil), where
-  the Dask version never holds the whole array anywhere.
+  the Dask version never holds the whole array anywhere (at most 3 rounds: slow).
+
+Every time is the median of interleaved rounds after a warm-up run of each timed pass
+(``benchmarks/_timing.py``): each round runs every kind of pass once, in an order
+reversed from one round to the next, and every ratio is the median of the per-round
+ratios, printed with its range over the rounds, so that a neighbour's load hits both
+sides of a ratio alike. ``--rounds`` sets the number of rounds (default 5).
 
 Usage: ``nice python benchmarks/bench_scale.py [--n 4000000] [--d 50] [--chunks 40]
-[--dask-n 10000000] [--dask-d 20] [--skip-streaming] [--skip-memmap] [--skip-dask] [--tmpdir DIR]``
+[--rounds 5] [--dask-n 10000000] [--dask-d 20] [--skip-streaming] [--skip-memmap]
+[--skip-dask] [--tmpdir DIR]``
 """
 
 import argparse
 import gc
 import logging
 import os
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skdistill import LossMatchingDistiller
 from skdistill._core.threads import blas_threads
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_timing.py
+from _timing import Summary, Timed, interleave, ratio_of
+
+SLOW_ROUNDS = 3
 
 
 def _status(field):
@@ -96,9 +111,9 @@ def _peak(args, work):
 def _timed_pass(name, chunks, args):
     """One pass over ``chunks``: ``X.T @ X`` ("ref") or ``partial_fit`` ("fit").
 
-    A trailing "1" limits BLAS to one thread. Returns the seconds spent in the
-    timed calls, the seconds of the whole pass (chunk production included) and
-    the distiller.
+    A trailing "1" limits BLAS to one thread. Returns :class:`Timed`: the seconds
+    spent in the timed calls, the synthetic rows (for "fit") and, as parts, the
+    seconds of the whole pass (chunk production included) and of the production.
     """
     distiller = LossMatchingDistiller(n_synthetic=args.m, random_state=0)
     gram = np.zeros((args.d, args.d))
@@ -113,32 +128,33 @@ def _timed_pass(name, chunks, args):
                 distiller.partial_fit(X, y)
             elapsed += time.perf_counter() - t0
         del X, y
-    return elapsed, time.perf_counter() - start, distiller
+    total = time.perf_counter() - start
+    synthetic = distiller.X_synthetic_ if name.startswith("fit") else None
+    return Timed(elapsed, synthetic, {"total": total, "generation": total - elapsed})
 
 
 def _timed_passes(args, blas_threads):
-    """Seconds per pass of X.T @ X and of partial_fit, both with all threads and with one.
+    """Interleaved rounds of passes of X.T @ X and partial_fit, all threads and one.
 
     Each pass is a fresh stream timed alone, as a user's loop over chunks would
-    run; the four kinds of pass alternate, ``args.repeat`` times, so that the load
-    of a shared machine hits them alike. (Timing them on the same chunk one after
-    the other would let X.T @ X's spinning BLAS workers slow the call after it.)
+    run; the four kinds of pass run once per round, in an order reversed every
+    round, so that the load of a shared machine hits them alike. (Timing them on
+    the same chunk one after the other would let X.T @ X's spinning BLAS workers
+    slow the call after it.)
     """
-    names = ("ref", "fit", "ref1", "fit1")
-    times = {name: [] for name in names}
-    t_gen = []
-    synthetic = {}
-    for rep in range(args.repeat):
-        for name in names:
-            chunks = _chunks(args.n, args.d, args.chunks, blas_threads=blas_threads)
-            elapsed, total, distiller = _timed_pass(name, chunks, args)
-            times[name].append(elapsed)
-            t_gen.append(total - elapsed)
-            if name.startswith("fit"):
-                synthetic[name] = distiller.X_synthetic_
+
+    def run(name):
+        chunks = _chunks(args.n, args.d, args.chunks, blas_threads=blas_threads)
+        return _timed_pass(name, chunks, args)
+
+    def same_result(_, values):
         # The thread count changes the speed, not the result.
-        np.testing.assert_array_equal(synthetic["fit"], synthetic["fit1"])
-    return {name: float(np.mean(times[name])) for name in names}, float(np.mean(t_gen))
+        np.testing.assert_array_equal(values["fit"], values["fit1"])
+
+    names = ("ref", "fit", "ref1", "fit1")
+    return interleave(
+        {name: lambda name=name: run(name) for name in names}, args.rounds, check=same_result
+    )
 
 
 def bench_streaming(args):
@@ -151,19 +167,30 @@ def bench_streaming(args):
     )
     for blas, label in ((1, "chunks generated with 1 BLAS thread (as a file reader)"),
                         (None, "chunks generated with threaded BLAS (spinning workers)")):
-        total, t_gen = _timed_passes(args, blas)
-        print(f"  {label}, mean of {args.repeat} passes:")
+        t = _timed_passes(args, blas)
+        generation = Summary.of(
+            np.concatenate([t.part(name, "generation") for name in t.seconds])
+        )
+        with_generation = ratio_of(t.part("fit", "total"), t.part("ref", "total"))
         print(
-            f"    per pass: generation {t_gen:.2f} s; X.T @ X {total['ref']:.2f} s, "
-            f"partial_fit {total['fit']:.2f} s; with one thread {total['ref1']:.2f} s and "
-            f"{total['fit1']:.2f} s"
+            f"  {label}; median (min-max) of {args.rounds} interleaved rounds after a "
+            f"warm-up pass of each:"
         )
         print(
-            f"    throughput ratio partial_fit / X.T@X: {total['fit'] / total['ref']:.2f} "
-            f"(target <= 1.5); both limited to one thread {total['fit1'] / total['ref1']:.2f}; "
-            f"with generation {(t_gen + total['fit']) / (t_gen + total['ref']):.2f}"
+            f"    per pass: generation {generation.seconds('.2f')}; "
+            f"X.T @ X {t.time('ref').seconds('.2f')}, partial_fit {t.time('fit').seconds('.2f')}"
         )
-    # Memory: one pass each, alone.
+        print(
+            f"    with one thread: X.T @ X {t.time('ref1').seconds('.2f')}, "
+            f"partial_fit {t.time('fit1').seconds('.2f')}"
+        )
+        print(
+            f"    partial_fit / X.T@X: throughput {t.ratio('fit', 'ref').ratio()} (target <= 1.5)"
+        )
+        print(f"      both limited to one thread: {t.ratio('fit1', 'ref1').ratio()}")
+        print(f"      with generation: {with_generation.ratio()}")
+        print("    threaded and one-thread partial_fit gave the same synthetic set every round")
+    # Memory: one pass each, alone, apart from the timed rounds.
     gram = np.zeros((args.d, args.d))
 
     def reference(X, y):
@@ -199,21 +226,25 @@ def bench_memmap(args):
         X_map, y_map = np.load(X_path, mmap_mode="r"), np.load(y_path, mmap_mode="r")
         print(
             f"memmap: the same {args.n} x {args.d} rows from .npy files in {tmp} (page cache), "
-            f"iter_array_chunks(chunk_size={chunk_rows}); each pass timed alone, alternating"
+            f"iter_array_chunks(chunk_size={chunk_rows}); each pass timed alone; median "
+            f"(min-max) of {args.rounds} interleaved rounds after a warm-up pass of each "
+            f"(which fills the page cache)"
         )
-        times = {"ref": [], "fit": []}
-        for rep in range(args.repeat + 1):  # the first round only fills the page cache
-            for name in times:
-                chunks = iter_array_chunks(X_map, y_map, chunk_size=chunk_rows)
-                elapsed, _, _ = _timed_pass(name, chunks, args)
-                if rep:
-                    times[name].append(elapsed)
-        ref, fit = np.mean(times["ref"]), np.mean(times["fit"])
-        print(
-            f"  per pass: X.T @ X {ref:.2f} s, partial_fit {fit:.2f} s; "
-            f"throughput ratio {fit / ref:.2f} (target <= 1.5)"
-        )
+
+        data = {"X": X_map, "y": y_map}
         del X_map, y_map
+
+        def run(name):
+            chunks = iter_array_chunks(data["X"], data["y"], chunk_size=chunk_rows)
+            return _timed_pass(name, chunks, args)
+
+        t = interleave({name: lambda name=name: run(name) for name in ("ref", "fit")}, args.rounds)
+        print(
+            f"  per pass: X.T @ X {t.time('ref').seconds('.2f')}, "
+            f"partial_fit {t.time('fit').seconds('.2f')}"
+        )
+        print(f"  partial_fit / X.T@X: throughput {t.ratio('fit', 'ref').ratio()} (target <= 1.5)")
+        data.clear()  # close the memmaps before the files go
 
 
 def bench_dask(args):
@@ -235,34 +266,47 @@ def bench_dask(args):
         return X, y
 
     def distil(X, y):
-        start = time.perf_counter()
-        distiller = LossMatchingDistiller(n_synthetic=args.m, random_state=0).fit(X, y)
-        return time.perf_counter() - start, distiller
+        return LossMatchingDistiller(n_synthetic=args.m, random_state=0).fit(X, y)
 
+    def numpy_end_to_end():
+        X, y = dask.compute(*lazy(), scheduler="threads")
+        return distil(X, y)
+
+    slow_rounds = min(args.rounds, SLOW_ROUNDS)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.CRITICAL
     ) as cluster, distributed.Client(cluster) as client:
+        # End to end: the NumPy rows are generated (threaded Dask) and freed every round;
+        # the Dask rows are generated on the workers block by block inside fit.
+        e2e = interleave(
+            {"numpy": numpy_end_to_end, "lazy": lambda: distil(*lazy())}, slow_rounds
+        )
+        # Data in memory: persisted on the workers for Dask, a NumPy array for NumPy.
         X, y = lazy()
-        t_lazy, lazy_fit = distil(X, y)
-        X, y = client.persist([X, y])
-        distributed.wait([X, y])
-        t_dask, dask_fit = min(distil(X, y) for _ in range(args.repeat))
+        data = {"dask": client.persist([X, y])}
+        distributed.wait(data["dask"])
+        data["numpy"] = dask.compute(X, y, scheduler="threads")
         del X, y
-
-    start = time.perf_counter()
-    with dask.config.set(scheduler="threads"):
-        X, y = dask.compute(*lazy())
-    t_generate = time.perf_counter() - start
-    t_numpy, numpy_fit = min(distil(X, y) for _ in range(args.repeat))
+        t = interleave(
+            {"numpy": lambda: distil(*data["numpy"]), "dask": lambda: distil(*data["dask"])},
+            args.rounds,
+        )
+        data.clear()  # release the persisted blocks before the cluster closes
+    numpy_fit, dask_fit, lazy_fit = t.values["numpy"], t.values["dask"], e2e.values["lazy"]
     gap = max(
         np.abs(dask_fit._stream.moments.covariance - numpy_fit._stream.moments.covariance).max(),
         np.abs(dask_fit._stream.moments.mean - numpy_fit._stream.moments.mean).max(),
     )
-    print(f"  NumPy fit, data in memory:            {t_numpy:7.2f} s")
-    print(f"  Dask fit, data persisted on workers:  {t_dask:7.2f} s  ratio {t_dask / t_numpy:.2f}")
+    print(f"  data in memory, median (min-max) of {args.rounds} interleaved rounds after a warm-up:")
+    print(f"    NumPy fit, data in memory:            {t.time('numpy').seconds('.2f')}")
     print(
-        f"  end to end (generate + distil): NumPy {t_generate + t_numpy:.2f} s, "
-        f"Dask (never materialised) {t_lazy:.2f} s, ratio {t_lazy / (t_generate + t_numpy):.2f}"
+        f"    Dask fit, data persisted on workers:  {t.time('dask').seconds('.2f')}  "
+        f"{t.ratio('dask', 'numpy').ratio()}"
+    )
+    print(
+        f"  end to end (generate + distil), {slow_rounds} interleaved rounds (slow): "
+        f"NumPy {e2e.time('numpy').seconds('.2f')}, Dask (never materialised) "
+        f"{e2e.time('lazy').seconds('.2f')}, {e2e.ratio('lazy', 'numpy').ratio()}"
     )
     print(
         f"  largest moment difference Dask vs NumPy: {gap:.1e}; loss_gap_ "
@@ -277,7 +321,10 @@ def main(argv=None):
     parser.add_argument("--d", type=int, default=50)
     parser.add_argument("--chunks", type=int, default=40)
     parser.add_argument("--m", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    parser.add_argument(
+        "--repeat", type=int, dest="rounds", default=argparse.SUPPRESS, help="old name of --rounds"
+    )
     parser.add_argument("--dask-n", type=int, default=10_000_000)
     parser.add_argument("--dask-d", type=int, default=20)
     parser.add_argument("--dask-block", type=int, default=250_000)

@@ -30,10 +30,15 @@ from ._core.sklearn_private import (
     RequestMethod,
     _check_feature_names,
     _check_n_features,
-    _check_sample_weight,
+    _check_sample_weight_any_zero,
     _fit_context,
 )
-from ._core.validation import check_n_synthetic, float_dtype, is_dask_collection
+from ._core.validation import (
+    check_n_synthetic,
+    check_numeric_target,
+    float_dtype,
+    is_dask_collection,
+)
 from ._sources.summary import Summary
 
 __all__ = ["BaseDistiller", "BaseStreamingDistiller", "BaseSupervisedDistiller"]
@@ -83,7 +88,9 @@ class BaseSupervisedDistiller(BaseDistiller):
     # is imported; a class created before that import would lack this setter.
     set_fit_resample_request = RequestMethod("fit_resample", ["sample_weight"])
 
-    def _validate_fit_data(self, X, y, sample_weight, reset=True):
+    def _validate_fit_data(self, X, y, sample_weight, reset=True, chunk=False):
+        """``(X, Y, y.ndim, sample_weight)``; only a ``partial_fit`` chunk may weigh 0 in all."""
+        check_numeric_target(y)
         X, y = validate_data(
             self,
             X,
@@ -97,9 +104,11 @@ class BaseSupervisedDistiller(BaseDistiller):
         y = np.asarray(y)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
+            sample_weight = _check_sample_weight_any_zero(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
+            if not chunk and X.shape[0] and not np.any(sample_weight):
+                raise ValueError("sample_weight is zero for every row; some must be positive.")
         return X, Y, y.ndim, sample_weight
 
     def fit(self, X, y, sample_weight=None):
@@ -174,8 +183,19 @@ class BaseSupervisedDistiller(BaseDistiller):
         y_synthetic : ndarray of shape (n_synthetic,) or (n_synthetic, n_targets)
         sample_weight : ndarray of shape (n_synthetic,)
         """
-        check_is_fitted(self)
+        check_is_fitted(self, msg=self._not_fitted_message())
         return self.X_synthetic_, self.y_synthetic_, self.sample_weight_
+
+    def _not_fitted_message(self):
+        """``check_is_fitted``'s message: the rows a short stream lacks (``None``: the default)."""
+        stream = getattr(self, "_stream", None)
+        if stream is not None and not stream.ready:
+            seen, needed = stream.reservoir.keys.size, stream.reservoir.capacity
+            return (
+                f"This %(name)s instance is not fitted yet: it has seen {seen} row(s) of "
+                f"positive sample_weight and needs n_synthetic={needed}, {needed - seen} more; "
+                "call partial_fit with more rows."
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -204,7 +224,10 @@ class BaseStreamingDistiller(BaseSupervisedDistiller):
         """Raise a ``ValueError`` if ``what`` (a stream, Dask input) cannot be summarised."""
 
     def _new_summary(self, X, Y):
-        return Summary(self.random_state, self.n_synthetic, X.shape[1], Y.shape[1])
+        summary = Summary(self.random_state, self.n_synthetic, X.shape[1], Y.shape[1])
+        # The dtypes the synthetic rows are returned in, which the certificate checks.
+        summary.output = (float_dtype(X.dtype), float_dtype(Y.dtype), None)
+        return summary
 
     def _add_to_summary(self, X, Y, sample_weight, dask_input):
         if dask_input:
@@ -308,8 +331,8 @@ class BaseStreamingDistiller(BaseSupervisedDistiller):
         The first call fixes ``n_features_in_``, ``feature_names_in_``, the
         random seeds and ``n_synthetic``; later chunks must agree. ``fit`` starts
         a new stream with its data, and a ``partial_fit`` after ``fit`` adds to
-        it. Until ``n_synthetic`` rows of positive weight have been seen, calls
-        only accumulate and the distiller is not fitted yet.
+        it. Until ``n_synthetic`` rows of positive weight have been seen (a chunk may
+        weigh zero in all), calls only accumulate; NotFittedError counts the rows missing.
 
         A configuration that cannot be summarised chunk by chunk raises a
         ``ValueError`` saying why (``LossMatchingDistiller(kernel="rbf")``: its
@@ -356,11 +379,10 @@ class BaseStreamingDistiller(BaseSupervisedDistiller):
                 X, y, sample_weight, reset=first_call
             )
         else:
-            # NaN and infinity are found from the chunk's moments (Summary.update),
-            # which saves a pass over every chunk.
+            # NaN and infinity are found from the chunk's moments (Summary.update): one pass less.
             with config_context(assume_finite=True):
                 X, Y, y_ndim, sample_weight = self._validate_fit_data(
-                    X, y, sample_weight, reset=first_call
+                    X, y, sample_weight, reset=first_call, chunk=True
                 )
         if first_call:
             self._stream = self._new_summary(X, Y)

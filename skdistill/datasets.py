@@ -75,10 +75,20 @@ def _iter_csv_frames(path, columns, chunk_size, **read_csv_kwargs):
 
 
 def _iter_parquet_frames(path, columns, chunk_size):
-    """Yield DataFrames of the given columns of a Parquet file, one record batch at a time."""
+    """Yield DataFrames of the given columns of a Parquet file, one record batch at a time.
+
+    A column missing from the file raises :class:`_FileFormatError` naming the
+    file and the columns.
+    """
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as parquet:
+        names = parquet.schema_arrow.names
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise _FileFormatError(
+                f"{path} lacks the column(s) {missing}; its columns are {names}."
+            )
         for batch in parquet.iter_batches(batch_size=chunk_size, columns=columns):
             yield batch.to_pandas()[columns]
 
@@ -229,6 +239,13 @@ def iter_parquet_chunks(
     y : Series or DataFrame
     sample_weight : Series, only if ``sample_weight`` is given
 
+    Raises
+    ------
+    ValueError
+        If a column asked for is not in a file, or, with ``features=None``, if
+        the files' columns differ (a column the first file lacks would otherwise
+        be dropped); the message names the file and the columns.
+
     Examples
     --------
     >>> import os, tempfile
@@ -251,11 +268,35 @@ def iter_parquet_chunks(
             raise ValueError(f"No *.parquet files in the directory {path}.")
     else:
         files = [path]
+    all_columns = features is None
     columns = None
     for file in files:
+        names = pq.read_schema(file).names
         if columns is None:
-            names = pq.read_schema(file).names
+            first, first_names = file, names
             features, targets = _split_columns(names, target, features, sample_weight, file)
             columns = features + targets + ([] if sample_weight is None else [sample_weight])
+        else:
+            _check_same_columns(file, names, first, first_names, columns, all_columns)
         for frame in _iter_parquet_frames(file, columns, chunk_size):
             yield _split_frame(frame, features, targets, target, sample_weight)
+
+
+def _check_same_columns(file, names, first, first_names, columns, all_columns):
+    """Raise unless a later Parquet file has the columns read from the first one.
+
+    When the features are every column (``all_columns``), a column of ``file``
+    that ``first`` lacks would be dropped, so it is an error too.
+    """
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise ValueError(
+            f"The Parquet file {file} lacks the column(s) {missing} that {first} has; "
+            "every file must have the columns read."
+        )
+    extra = [c for c in names if c not in first_names] if all_columns else []
+    if extra:
+        raise ValueError(
+            f"The Parquet file {file} has the column(s) {extra} that {first} lacks; "
+            "pass features=[...] to read the same columns from every file."
+        )

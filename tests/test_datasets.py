@@ -91,3 +91,23 @@ def test_chunk_readers_reject_bad_arguments(frame, tmp_path):
         next(iter_array_chunks(np.ones((5, 2)), np.ones(4)))
     with pytest.raises(ValueError, match="No \\*.parquet"):
         next(iter_parquet_chunks(tmp_path, target="price"))
+
+
+@pytest.mark.parametrize("as_list", [False, True])
+def test_parquet_files_with_different_columns(frame, tmp_path, as_list):
+    # These used to fail with a pandas KeyError naming only the column.
+    pytest.importorskip("pyarrow")
+    first, second = tmp_path / "part-0.parquet", tmp_path / "part-1.parquet"
+    frame.iloc[:500].to_parquet(first)
+    frame.iloc[500:].drop(columns=["b", "w"]).to_parquet(second)
+    source = [first, second] if as_list else tmp_path
+    with pytest.raises(ValueError, match=r"part-1\.parquet lacks the column\(s\) \['b', 'w'\]"):
+        list(iter_parquet_chunks(source, target="price", sample_weight="w"))
+    with pytest.raises(ValueError, match=r"part-1\.parquet lacks the column\(s\) \['b'\]"):
+        list(iter_parquet_chunks(source, target="price", features=["a", "b"]))
+    # An extra column in a later file would be dropped silently with features=None.
+    frame.iloc[500:].assign(d=1.0).to_parquet(second)
+    with pytest.raises(ValueError, match=r"part-1\.parquet has the column\(s\) \['d'\]"):
+        list(iter_parquet_chunks(source, target="price", sample_weight="w"))
+    chunks = list(iter_parquet_chunks(source, target="price", features=["a", "b", "c"]))
+    assert sum(len(X) for X, _ in chunks) == 1000

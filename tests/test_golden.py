@@ -107,11 +107,24 @@ def case_exact_chunked():
 
 
 def case_lbfgs_diabetes():
-    return _lmd(_diabetes(), n_synthetic=20, solver="lbfgs", max_iter=60, random_state=6)
+    return _lmd(
+        _diabetes(), n_synthetic=20, solver="lbfgs", sampling="standardised", max_iter=60,
+        random_state=6,
+    )
 
 
 def case_lbfgs_fallback():
-    return _lmd(_regression(7), n_synthetic=4, max_iter=60, random_state=7)
+    return _lmd(
+        _regression(7), n_synthetic=4, sampling="standardised", max_iter=60, random_state=7
+    )
+
+
+def case_lbfgs_whitened():
+    # One-hot columns with a rare category: a rank-deficient covariance.
+    X, y = _regression(24, d=3)
+    category = np.random.default_rng(24).choice(3, size=X.shape[0], p=[0.6, 0.38, 0.02])
+    X = np.hstack([X, np.eye(3)[category]])
+    return _lmd((X, y + category), n_synthetic=10, solver="lbfgs", max_iter=60, random_state=24)
 
 
 def case_lbfgs_fixed_k_no_intercept():
@@ -119,6 +132,7 @@ def case_lbfgs_fixed_k_no_intercept():
         _regression(8, d=3),
         n_synthetic=10,
         solver="lbfgs",
+        sampling="standardised",
         n_regressors=40,
         fit_intercept=False,
         max_iter=60,
@@ -172,7 +186,9 @@ def case_partial_fit_lbfgs():
     from skdistill import LossMatchingDistiller
 
     X, y = _regression(13, n=1000, d=3)
-    distiller = LossMatchingDistiller(n_synthetic=12, solver="lbfgs", max_iter=40, random_state=13)
+    distiller = LossMatchingDistiller(
+        n_synthetic=12, solver="lbfgs", sampling="standardised", max_iter=40, random_state=13
+    )
     for rows in np.array_split(np.arange(1000), 3):
         distiller.partial_fit(X[rows], y[rows])
     return _distiller_outputs(distiller)

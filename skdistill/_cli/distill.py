@@ -3,7 +3,9 @@
 CSV and Parquet input is streamed through ``LossMatchingDistiller.partial_fit``
 in chunks; ``.npz`` input, ``--one-hot`` and ``--kernel rbf`` read the whole
 file and call ``fit``. The output has the input's feature and target columns,
-in the input's order, and a ``sample_weight`` column.
+in the input's order, and a ``sample_weight`` column. It is never the input
+(by name or through a link), and it is written to a temporary file renamed into
+place once complete, so a failure leaves any previous output as it was.
 """
 
 import contextlib
@@ -147,9 +149,22 @@ def _check_arguments(args):
     if os.path.isdir(args.input):
         raise CommandError(f"input is a directory, not a file: {args.input}")
     tables.check_output_directory(args.output)
-    if os.path.abspath(args.output) == os.path.abspath(args.input):
-        raise CommandError("the output file is the input file; write it somewhere else")
+    _check_not_input(args.input, args.output)
     return in_fmt, out_fmt
+
+
+def _check_not_input(input_path, output_path):
+    """Refuse an output that is the input, by name or through a symbolic or hard link."""
+    same = os.path.abspath(output_path) == os.path.abspath(input_path)
+    if not same and os.path.exists(output_path):
+        same = os.path.samefile(output_path, input_path)
+    if same:
+        raise CommandError(
+            f"the output file {output_path} is the input file {input_path} (the same "
+            "file, by name or through a link); write it somewhere else"
+        )
+    if os.path.isdir(output_path):
+        raise CommandError(f"the output {output_path} is a directory, not a file")
 
 
 def _make_distiller(args):

@@ -15,6 +15,7 @@ import contextlib
 import csv
 import os
 import re
+import tempfile
 import zipfile
 
 import numpy as np
@@ -169,13 +170,23 @@ def read_table(path, fmt):
     with _reading(path, fmt):
         if fmt == "npz":
             names, columns, layout = _npz_columns(path)
-            return _check_names(names, path), columns, layout
-        if fmt == "csv":
-            frame = _read_csv(path)
         else:
-            _, pq = import_pyarrow_parquet("reading Parquet")
-            frame = pq.read_table(path).to_pandas()
-        return _check_names(frame.columns, path), _frame_columns(frame), None
+            if fmt == "csv":
+                frame = _read_csv(path)
+            else:
+                _, pq = import_pyarrow_parquet("reading Parquet")
+                frame = pq.read_table(path).to_pandas()
+            names, columns, layout = frame.columns, _frame_columns(frame), None
+        names = _check_names(names, path)
+        if columns and not len(columns[0]):
+            raise _no_rows(path, fmt)
+        return names, columns, layout
+
+
+def _no_rows(path, fmt):
+    if fmt == "csv":
+        return TableError(f"{path} has a header but no rows")
+    return TableError(f"{path} has columns but no rows")
 
 
 def iter_table(path, fmt, chunk_size, columns):
@@ -183,49 +194,121 @@ def iter_table(path, fmt, chunk_size, columns):
 
     CSV is read with ``pandas.read_csv(chunksize=...)`` (every field, so that a
     ragged row is an error) and Parquet batch by batch with pyarrow, so memory
-    is ``O(chunk_size)``; a ``.npz`` file is one block.
+    is ``O(chunk_size)``; a ``.npz`` file is one block. A table without rows is
+    an error.
     """
     with _reading(path, fmt):
-        if fmt == "csv":
-            _import_pandas("reading CSV")
-            for frame in _iter_csv_frames(path, columns, chunk_size):
-                yield _frame_columns(frame)
-        elif fmt == "parquet":
-            import_pyarrow_parquet("reading Parquet")
-            for frame in _iter_parquet_frames(path, columns, chunk_size):
-                yield _frame_columns(frame[columns])
-        else:
+        if fmt == "npz":
             names, all_columns, _ = read_table(path, fmt)
             by_name = dict(zip(names, all_columns))
             yield [by_name[name] for name in columns]
+            return
+        if fmt == "csv":
+            _import_pandas("reading CSV")
+            frames = _iter_csv_frames(path, columns, chunk_size)
+        else:
+            import_pyarrow_parquet("reading Parquet")
+            frames = _iter_parquet_frames(path, columns, chunk_size)
+        n_rows = 0
+        for frame in frames:
+            if len(frame):  # a header-only CSV file gives one empty frame
+                n_rows += len(frame)
+                yield _frame_columns(frame)
+        if not n_rows:
+            raise _no_rows(path, fmt)
 
 
 def check_output_directory(path):
-    """Raise unless the directory that is to hold the file ``path`` exists."""
+    """Raise unless the directory that is to hold the file ``path`` exists.
+
+    An existing ``path`` must be writable: :func:`write_table` replaces it by a
+    rename, which would otherwise overwrite a read-only file.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise TableError(f"the output directory {directory} does not exist")
+    if os.path.isfile(path) and not os.access(path, os.W_OK):
+        raise TableError(f"the output file {path} is read-only")
 
 
 def write_table(path, fmt, names, values, layout=None):
     """Write a float table: ``values`` of shape (n_rows, len(names)).
 
-    For ``.npz``, ``layout`` (from :func:`read_table`) regroups the columns
-    ``key[j]`` of a 2-D input array into one 2-D array ``key`` again; columns
-    outside the layout are written as 1-D arrays.
+    The table is written to a temporary file in the destination folder and
+    renamed onto ``path`` (onto the file a symbolic link ``path`` points to) only
+    once complete, so a failure midway (a full disk, Ctrl-C) leaves the previous
+    file untouched and no temporary file behind. For ``.npz``, ``layout`` (from
+    :func:`read_table`) regroups the columns ``key[j]`` of a 2-D input array into
+    one 2-D array ``key`` again; columns outside the layout are written as 1-D
+    arrays.
     """
     values = np.asarray(values, dtype=np.float64)
-    if fmt == "csv":
-        with open(path, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(names)
-            writer.writerows([repr(float(v)) for v in row] for row in values)
-    elif fmt == "parquet":
-        pa, pq = import_pyarrow_parquet("writing Parquet")
-        table = pa.table({name: values[:, j] for j, name in enumerate(names)})
-        pq.write_table(table, path)
-    else:
-        np.savez(path, **_npz_arrays(names, values, layout))
+    if fmt == "parquet":
+        import_pyarrow_parquet("writing Parquet")
+    with _replacing(path) as temporary:
+        if fmt == "csv":
+            _write_csv(temporary, names, values)
+        elif fmt == "parquet":
+            _write_parquet(temporary, names, values)
+        else:
+            _write_npz(temporary, names, values, layout)
+
+
+@contextlib.contextmanager
+def _replacing(path):
+    """Yield a new temporary file's path next to ``path``; on success rename it onto ``path``.
+
+    The temporary file has the output's suffix and the permissions the output has
+    (or a new file would get); it is removed on any failure, Ctrl-C included.
+    """
+    target = os.path.realpath(path)
+    directory, name = os.path.split(target)
+    try:
+        fd, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{name}.", suffix=os.path.splitext(name)[1]
+        )
+    except OSError as exc:
+        raise TableError(
+            f"cannot create a file in the output directory {directory}: {exc.strerror}"
+        ) from None
+    try:
+        os.close(fd)
+        os.chmod(temporary, _new_file_mode(target))
+        yield temporary
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+def _new_file_mode(path):
+    """The permission bits of ``path``, or those ``open`` gives a new file."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _write_csv(path, names, values):
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names)
+        writer.writerows([repr(float(v)) for v in row] for row in values)
+
+
+def _write_parquet(path, names, values):
+    pa, pq = import_pyarrow_parquet("writing Parquet")
+    table = pa.table({name: values[:, j] for j, name in enumerate(names)})
+    pq.write_table(table, path)
+
+
+def _write_npz(path, names, values, layout):
+    # An open file: np.savez appends ".npz" to a name that does not end in it.
+    with open(path, "wb") as handle:
+        np.savez(handle, **_npz_arrays(names, values, layout))
 
 
 def _npz_arrays(names, values, layout):

@@ -1,10 +1,16 @@
 """Certificates: how far a synthetic set's linear losses can be from the training set's.
 
 The loss of a linear model ``v`` on a row set is ``v^T M v`` with ``M`` the
-second-moment matrix of the homogenised rows, so the worst gap over unit-norm
-models is the spectral norm ``||M_syn - M_train||_2``. Both matrices are taken in
-the training set's standardised coordinates, where unit norm treats every column
-alike.
+second-moment matrix of the homogenised rows. The certificate is multiplicative:
+
+    eps = max_v |v^T M_syn v / v^T M_train v - 1|
+        = || M_train^{-1/2} (M_syn - M_train) M_train^{-1/2} ||_2,
+
+so every linear model's loss on the synthetic set is within a factor ``1 +- eps`` of
+its loss on the training set, and the model fitted on the synthetic set has a
+training loss at most ``(1 + eps) / (1 - eps)`` times the best one (for
+``eps < 1``). The ratio does not depend on the coordinates; the matrices are taken
+in the training set's standardised ones, where they are best conditioned.
 """
 
 from typing import NamedTuple
@@ -12,15 +18,54 @@ from typing import NamedTuple
 import numpy as np
 from scipy import linalg
 
+from .standardise import RESOLUTION, numerical_range
 
-def loss_gap(M_syn, M_train):
-    """Relative worst-case loss gap ``||M_syn - M_train||_2 / ||M_train||_2``.
 
-    Both matrices are symmetric, so the norms are the largest absolute
-    eigenvalues, which ``eigvalsh`` finds in half the time of an SVD.
+def multiplicative_gap(M_syn, M_train):
+    """``max_v |v^T M_syn v / v^T M_train v - 1|``, the multiplicative loss gap.
+
+    ``M_train`` may be singular: the ratio is taken over models of positive
+    training loss, and it is infinite if some model has zero training loss but a
+    positive synthetic one (``M_syn`` does not vanish on the null space of
+    ``M_train``). Directions whose training loss is below
+    :data:`~skdistill._core.standardise.RESOLUTION` times the largest count as null: a
+    second moment summed in float64 over many rows does not resolve them (an
+    exactly collinear column is null, not a direction of rounding-size loss).
+
+    Parameters
+    ----------
+    M_syn, M_train : ndarray of shape (p, p)
+        Symmetric positive semi-definite second-moment matrices.
+
+    Returns
+    -------
+    eps : float
     """
-    gap = np.abs(linalg.eigvalsh(M_syn - M_train)).max()
-    return float(gap / np.abs(linalg.eigvalsh(M_train)).max())
+    values, vectors = linalg.eigh(M_train)
+    top = values.max(initial=0.0)
+    if not top > 0:
+        return 0.0 if not np.abs(M_syn).max(initial=0.0) > 0 else np.inf
+    cutoff = top * RESOLUTION
+    live = numerical_range(values)
+    null = vectors[:, ~live]
+    if null.size and np.abs(linalg.eigvalsh(null.T @ M_syn @ null)).max() > cutoff:
+        return np.inf
+    root = vectors[:, live] / np.sqrt(values[live])
+    return float(np.abs(linalg.eigvalsh(root.T @ (M_syn - M_train) @ root)).max())
+
+
+def rounding_level(mean, spread, dtype):
+    """The certificate below which a set stored in ``dtype`` cannot be told from exact.
+
+    A value ``x`` is stored to ``eps |x|``, so a column of mean ``mu`` and spread
+    ``sigma`` carries a relative error of ``eps |mu| / sigma`` in its deviations:
+    the threshold is that, with a margin, over the columns, and at least
+    ``sqrt(eps)``.
+    """
+    eps = np.finfo(dtype).eps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(spread > 0, np.abs(mean) / spread, 0.0)
+    return float(max(np.sqrt(eps), 100 * eps * (1.0 + ratio.max(initial=0.0))))
 
 
 def model_losses(V, M):
@@ -44,9 +89,9 @@ class Certificate(NamedTuple):
     Attributes
     ----------
     loss_gap : float
-        :func:`loss_gap` over every model of the family.
+        :func:`multiplicative_gap` over every model of the family.
     linear_loss_gap : float
-        :func:`loss_gap` over the linear models of ``(x, y)`` alone.
+        :func:`multiplicative_gap` over the linear models of ``(x, y)`` alone.
     heldout_loss_gap : float
         :func:`heldout_loss_gap` on fresh random models.
     """
@@ -64,7 +109,7 @@ def certify(M_syn, M_train, V_check, linear_block=slice(None)):
     """
     block = (linear_block, linear_block)
     return Certificate(
-        loss_gap(M_syn, M_train),
-        loss_gap(M_syn[block], M_train[block]),
+        multiplicative_gap(M_syn, M_train),
+        multiplicative_gap(M_syn[block], M_train[block]),
         heldout_loss_gap(V_check, M_syn, M_train),
     )

@@ -16,26 +16,38 @@ matters when the set is rebuilt after every chunk of a stream.
 import numpy as np
 from scipy import linalg
 
-from .standardise import column_scale
+from .standardise import RESOLUTION, column_scale, numerical_range
 
 
 def psd_sqrt(C):
-    """Symmetric square root of a positive semi-definite matrix (eigh, clipped at 0)."""
+    """Symmetric square root of a positive semi-definite matrix, on its numerical range.
+
+    Eigenvalues that are rounding (:func:`numerical_range`) count as 0, so a
+    singular ``C`` gets a singular root rather than one of ``sqrt(eps)`` size.
+    """
     eigval, eigvec = linalg.eigh((C + C.T) / 2)
-    eigval = np.clip(eigval, 0.0, None)
+    eigval = np.where(numerical_range(eigval), eigval, 0.0)
     return (eigvec * np.sqrt(eigval)) @ eigvec.T
 
 
 def psd_factor(C):
     """A square matrix ``R`` with ``R^T R = C``, for ``C`` positive semi-definite.
 
-    The upper Cholesky factor when ``C`` is positive definite, else the
+    The upper Cholesky factor when ``C`` is numerically positive definite, else the
     symmetric square root (:func:`psd_sqrt`), which also handles singular ``C``.
     """
     try:
-        return linalg.cholesky(C, lower=False, check_finite=False)
+        R = linalg.cholesky(C, lower=False, check_finite=False)
     except linalg.LinAlgError:
         return psd_sqrt(C)
+    # A numerically singular C can pass Cholesky with a pivot of rounding size, whose
+    # root would put sqrt(eps) of spread where C has none: check the small pivots.
+    tiny = RESOLUTION * np.diag(C).max(initial=0.0)
+    if np.min(np.diag(R), initial=np.inf) ** 2 <= tiny and not numerical_range(
+        linalg.eigvalsh(C)
+    ).all():
+        return psd_sqrt(C)
+    return R
 
 
 def _polar_factor(B, exclude, rng):
@@ -76,8 +88,10 @@ def match_moments_exact(Z0, mean, covariance, *, fit_intercept=True, random_stat
     covariance : ndarray of shape (q, q)
         Target covariance (biased, i.e. divided by the weight sum).
     fit_intercept : bool, default=True
-        If False, match the uncentred second moment ``covariance + mean mean^T``
-        instead, which is what homogeneous linear models see.
+        If False, only the uncentred second moment ``covariance + mean mean^T``
+        has to match (what homogeneous linear models see), which ``m = q`` rows
+        can do; with more rows the mean and covariance are matched, which
+        implies it.
     random_state : numpy.random.Generator, int or None
         Used only to complete rank-deficient start sets.
 
@@ -85,7 +99,8 @@ def match_moments_exact(Z0, mean, covariance, *, fit_intercept=True, random_stat
     -------
     Z : ndarray of shape (m, q)
         ``Z.mean(0) == mean`` and ``cov(Z, bias=True) == covariance`` to rounding
-        (or ``Z.T @ Z / m == covariance + outer(mean, mean)`` without intercept).
+        (without intercept and with ``m == q`` rows, only
+        ``Z.T @ Z / m == covariance + outer(mean, mean)``).
 
     Examples
     --------
@@ -105,7 +120,11 @@ def match_moments_exact(Z0, mean, covariance, *, fit_intercept=True, random_stat
             f"An exact match of {q}-dimensional moments needs at least "
             f"{min_rows_exact(q, fit_intercept)} rows, got {m}."
         )
-    if fit_intercept:
+    # With a row to spare, homogeneous models are matched through the mean and the
+    # covariance too: that implies the uncentred second moment, whose float64 sum
+    # covariance + mean mean^T would lose the spread of columns with large means.
+    centre = fit_intercept or m > q
+    if centre:
         target = covariance
         A = Z0 - Z0.mean(axis=0)
         exclude = np.full((m, 1), 1.0 / np.sqrt(m))
@@ -118,6 +137,6 @@ def match_moments_exact(Z0, mean, covariance, *, fit_intercept=True, random_stat
     R = psd_factor(target / np.outer(scale, scale))
     W = _polar_factor((A / scale) @ R.T, exclude, rng)
     Z = np.sqrt(m) * (W @ R) * scale
-    if fit_intercept:
+    if centre:
         Z += mean
     return Z

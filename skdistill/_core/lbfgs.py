@@ -12,14 +12,21 @@ nothing that depends on the number of training rows.
 """
 
 import numpy as np
+from scipy import linalg
 from scipy.optimize import minimize
+from sklearn.utils import gen_batches
 
 from .certificate import model_losses
 from .standardise import homogenise
-from .threads import single_threaded_blas
+from .threads import single_threaded_blas, thread_map
+
+# Restarts of L-BFGS after an abnormal end of its line search, at most.
+MAX_RESTARTS = 3
+# Regressors per block of the objective: a few MiB of V, to stay in cache.
+MODEL_BLOCK = 4096
 
 
-def loss_matching_objective(z, V, targets, shape, fit_intercept=True):
+def loss_matching_objective(z, V, targets, shape, fit_intercept=True, n_threads=None):
     """Objective and gradient of Algorithm 1 at the flattened free rows ``z``.
 
     Parameters
@@ -32,6 +39,10 @@ def loss_matching_objective(z, V, targets, shape, fit_intercept=True):
         Training losses of the regressors.
     shape : tuple (m, q)
     fit_intercept : bool
+    n_threads : int or None, default=None
+        None computes over all regressors at once. An int splits them into
+        blocks of ``MODEL_BLOCK`` (cache-sized; fixed, so the sums do not depend on
+        the threads) shared by ``n_threads`` threads.
 
     Returns
     -------
@@ -41,15 +52,68 @@ def loss_matching_objective(z, V, targets, shape, fit_intercept=True):
     m, q = shape
     Z = z.reshape(m, q)
     Zh = homogenise(Z) if fit_intercept else Z
-    e = model_losses(V, Zh.T @ Zh / m) - targets
+    M = Zh.T @ Zh / m
+
+    def block(rows):
+        Vb = V[rows]
+        e = model_losses(Vb, M) - targets[rows]
+        return float(e @ e), Vb.T @ (Vb * e[:, None])
+
     k = V.shape[0]
-    G = V.T @ (V * e[:, None])
+    if n_threads is None:
+        f, G = block(slice(None))
+    else:
+        parts = thread_map(block, list(gen_batches(k, MODEL_BLOCK)), n_threads)
+        f, G = sum(part[0] for part in parts), sum(part[1] for part in parts)
     grad = (4.0 / (k * m)) * (Zh @ G)
-    return float(e @ e) / k, grad[:, :q].ravel()
+    return f / k, grad[:, :q].ravel()
 
 
-def solve_loss_matching(Z0, V, targets, *, fit_intercept=True, max_iter=2000, tol=0.0, verbose=0):
-    """Minimise Algorithm 1's objective from ``Z0`` with L-BFGS-B.
+def full_rank_start(W, fit_intercept=True, random_state=None):
+    """Start rows ``W`` (m, r) completed to full rank with random directions.
+
+    A start set that is flat in some direction (a random subset missing a rare
+    category) sits on a saddle of Algorithm 1's objective: the loss along that
+    direction has no first-order change and L-BFGS ends there. Each such
+    direction (of the rows centred, with an intercept) gets a random unit-spread
+    component orthogonal to the rows' others and to the ones vector; other rows
+    are left as they are, and a full-rank ``W`` is returned unchanged.
+
+    Returns
+    -------
+    W : ndarray of shape (m, r)
+    """
+    m, r = W.shape
+    if m - fit_intercept < r:  # too few rows to span every direction at all
+        return W
+    A = W - W.mean(axis=0) if fit_intercept else W
+    U, s, Vt = linalg.svd(A, full_matrices=False)
+    flat = s <= max(m, r) * np.finfo(np.float64).eps * max(s.max(initial=0.0), 1.0)
+    if not flat.any():
+        return W
+    keep = np.hstack([np.full((m, int(fit_intercept)), 1.0 / np.sqrt(m)), U[:, ~flat]])
+    G = np.random.default_rng(random_state).standard_normal((m, int(flat.sum())))
+    for _ in range(2):  # project twice: one Gram-Schmidt pass is not enough in floats
+        G -= keep @ (keep.T @ G)
+    Q, _ = linalg.qr(G, mode="economic")
+    return W + np.sqrt(m) * Q @ Vt[flat]
+
+
+def solve_loss_matching(
+    Z0,
+    V,
+    targets,
+    *,
+    fit_intercept=True,
+    max_iter=2000,
+    tol=0.0,
+    verbose=0,
+    max_restarts=MAX_RESTARTS,
+    n_threads=None,
+):
+    """Minimise Algorithm 1's objective from ``Z0`` with L-BFGS-B (:func:`minimize_lbfgs`).
+
+    ``n_threads`` is that of :func:`loss_matching_objective`.
 
     Returns
     -------
@@ -59,14 +123,17 @@ def solve_loss_matching(Z0, V, targets, *, fit_intercept=True, max_iter=2000, to
     return minimize_lbfgs(
         loss_matching_objective,
         Z0,
-        args=(V, targets, Z0.shape, fit_intercept),
+        args=(V, targets, Z0.shape, fit_intercept, n_threads),
         max_iter=max_iter,
         tol=tol,
         verbose=verbose,
+        max_restarts=max_restarts,
     )
 
 
-def minimize_lbfgs(fun, x0, args=(), *, max_iter, tol, verbose=0, label="L-BFGS"):
+def minimize_lbfgs(
+    fun, x0, args=(), *, max_iter, tol, verbose=0, label="L-BFGS", max_restarts=MAX_RESTARTS
+):
     """The L-BFGS-B run shared by every moving-point solver: rows in, rows out.
 
     ``fun(x, *args)`` returns the objective and its gradient at the flattened
@@ -76,11 +143,18 @@ def minimize_lbfgs(fun, x0, args=(), *, max_iter, tol, verbose=0, label="L-BFGS"
     small. ``verbose > 1`` prints the objective at every iteration, ``verbose``
     a summary.
 
+    When the line search ends abnormally (an outdated curvature memory can stop
+    L-BFGS far from the optimum), the run restarts from the point reached with a
+    fresh memory and the iterations left, as long as the run just ended lowered
+    the objective, at most ``max_restarts`` times (0: a single run).
+
     Returns
     -------
     X : ndarray of the shape of ``x0``
         The rows L-BFGS ended at.
     result : scipy.optimize.OptimizeResult
+        The last run's result, with ``nit``, ``nfev`` and ``njev`` summed over all
+        runs and ``n_restarts`` the number of restarts.
     """
     callback = None
     if verbose > 1:
@@ -88,16 +162,42 @@ def minimize_lbfgs(fun, x0, args=(), *, max_iter, tol, verbose=0, label="L-BFGS"
         def callback(intermediate_result):
             print(f"{label}: objective {intermediate_result.fun:.6g}")
 
+    x = np.ascontiguousarray(x0, dtype=np.float64).ravel()
+    totals = {"nit": 0, "nfev": 0, "njev": 0}
+    previous = np.inf
     with single_threaded_blas():
-        result = minimize(
-            fun,
-            np.ascontiguousarray(x0, dtype=np.float64).ravel(),
-            args=args,
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={"maxiter": max_iter, "ftol": tol, "gtol": tol, "maxcor": 30},
-        )
+        for n_restarts in range(max_restarts + 1):
+            result = _run_lbfgs(fun, x, args, max_iter - totals["nit"], tol, callback)
+            for key in totals:
+                totals[key] += int(result.get(key, 0))
+            x = result.x
+            improved, previous = result.fun < previous and result.nit > 0, result.fun
+            if result.status != 2 or totals["nit"] >= max_iter or not improved:
+                break
+            if n_restarts < max_restarts and verbose:
+                print(
+                    f"{label}: line search ended abnormally after {totals['nit']} "
+                    f"iterations at objective {result.fun:.3e}; restarting with a fresh "
+                    f"memory ({max_iter - totals['nit']} iterations left)"
+                )
+    result.update(totals, n_restarts=n_restarts)
     if verbose:
-        print(f"{label}: {result.nit} iterations, objective {result.fun:.3e} ({result.message})")
+        restarts = f", {n_restarts} restarts" if n_restarts else ""
+        print(
+            f"{label}: {result.nit} iterations{restarts}, objective {result.fun:.3e} "
+            f"({result.message})"
+        )
     return result.x.reshape(np.shape(x0)), result
+
+
+def _run_lbfgs(fun, x, args, max_iter, tol, callback):
+    """One scipy L-BFGS-B run of at most ``max_iter`` iterations from ``x``."""
+    return minimize(
+        fun,
+        x,
+        args=args,
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={"maxiter": max_iter, "ftol": tol, "gtol": tol, "maxcor": 30},
+    )

@@ -92,11 +92,12 @@ def merge_moments(a, b):
 
 
 def head_shift(X, Y):
-    """A point near the data: the mean of the first rows (zero for sparse ``X``)."""
-    if sparse.issparse(X) or X.shape[0] == 0:
+    """A point near the data: the mean of the first rows."""
+    if X.shape[0] == 0:
         return np.zeros(X.shape[1] + Y.shape[1])
     head = slice(0, min(X.shape[0], 1024))
-    return np.concatenate([np.mean(X[head], axis=0), np.mean(Y[head], axis=0)])
+    X_head = X[head].toarray() if sparse.issparse(X) else X[head]
+    return np.concatenate([np.mean(X_head, axis=0), np.mean(Y[head], axis=0)])
 
 
 def shifted_moments(X, Y, sample_weight, shift):
@@ -108,8 +109,10 @@ def shifted_moments(X, Y, sample_weight, shift):
     chunks are shifted while being copied next to a column of ones, so that a
     single symmetric product gives the weight sum, the sums and the co-moments:
     the shifted-data algorithm, accurate whenever the shift is within a few
-    standard deviations of the mean. Sparse chunks use the sparse Gram matrix and
-    subtract the mean outer product, so that nothing n x q is ever densified.
+    standard deviations of the mean. Sparse chunks are densified a block of rows
+    at a time and go the same way: subtracting ``n * outer(mean, mean)`` from the
+    sparse Gram matrix would cancel catastrophically when a column's mean is large
+    compared with its spread.
     """
     n, d = X.shape
     q = d + Y.shape[1]
@@ -119,14 +122,9 @@ def shifted_moments(X, Y, sample_weight, shift):
         return Moments(0.0, np.zeros(q), np.zeros((q, q)))
     shift = np.asarray(shift, dtype=np.float64)
     if sparse.issparse(X):
-        Z = sparse.hstack([sparse.csr_matrix(X), sparse.csr_matrix(Y)], format="csr")
-        Z = Z.astype(np.float64)
-        Zw = Z if w is None else sparse.diags(w) @ Z
-        mean = np.asarray(Zw.sum(axis=0)).ravel() / weight_sum
-        gram = np.asarray((Z.T @ Zw).todense())
-        comoment = gram - weight_sum * np.outer(mean, mean)
-        return Moments(weight_sum, mean - shift, (comoment + comoment.T) / 2)
-    gram = _shifted_gram(X, Y, w, shift)
+        gram = _sparse_shifted_gram(X, Y, w, shift)
+    else:
+        gram = _shifted_gram(X, Y, w, shift)
     offset = gram[:q, q] / gram[q, q]
     comoment = gram[:q, :q] - gram[q, q] * np.outer(offset, offset)
     return Moments(weight_sum, offset, comoment)
@@ -195,6 +193,17 @@ def _shifted_gram(X, Y, w, shift):
         gxe += bx.T @ be
         gee += be.T @ be
     return np.block([[gxx, gxe], [gxe.T, gee]])
+
+
+def _sparse_shifted_gram(X, Y, w, shift):
+    """:func:`_shifted_gram` of a sparse ``X``, densified about 4 MiB of rows at a time."""
+    X = sparse.csr_matrix(X)
+    rows = default_chunk_size(X.shape[1] + Y.shape[1])
+    gram = 0.0
+    for sl in gen_batches(X.shape[0], rows):
+        block = np.asarray(X[sl].toarray(), dtype=np.float64)
+        gram = gram + _shifted_gram(block, Y[sl], None if w is None else w[sl], shift)
+    return gram
 
 
 def chunk_moments(X, Y, sample_weight=None, shift=None):

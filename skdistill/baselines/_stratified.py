@@ -3,11 +3,11 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import check_consistent_length
 
 from .._core.allocation import allocate_cells
 from .._core.random_models import seed_sequence
-from ..rl._transitions import CellLayout
+from ..rl._transitions import CellLayout, check_actions, check_terminals
 
 
 def stratified_subset(actions, terminals, n_samples, *, random_state=None):
@@ -28,9 +28,11 @@ def stratified_subset(actions, terminals, n_samples, *, random_state=None):
     Parameters
     ----------
     actions : array-like of shape (n_transitions,)
-        Discrete action labels.
+        Integer action labels, checked as :class:`~skdistill.BellmanDistiller`
+        checks them.
     terminals : array-like of shape (n_transitions,) or None
-        Terminal flags; ``None`` means no transition is terminal.
+        Terminal flags: booleans, or the numbers 0 and 1 (strings such as
+        ``'False'`` and NaN are refused); ``None`` means no transition is terminal.
     n_samples : int
         Number of transitions to draw, at most ``n_transitions``.
     random_state : int, RandomState instance or None, default=None
@@ -57,11 +59,9 @@ def stratified_subset(actions, terminals, n_samples, *, random_state=None):
     >>> weight
     array([2.5, 2.5, 1. , 2. , 2. ])
     """
-    actions = column_or_1d(actions)
-    n = actions.shape[0]
-    if terminals is None:
-        terminals = np.zeros(n, dtype=bool)
-    terminals = column_or_1d(terminals)
+    n = np.shape(actions)[0]
+    actions = check_actions(actions, n)
+    terminals = check_terminals(terminals, n)
     check_consistent_length(actions, terminals)
     if not isinstance(n_samples, Integral) or not 1 <= n_samples <= n:
         raise ValueError(
@@ -69,7 +69,7 @@ def stratified_subset(actions, terminals, n_samples, *, random_state=None):
             f"got {n_samples!r}."
         )
     _, cell_actions = np.unique(actions, return_inverse=True)
-    cells = CellLayout.from_transitions(cell_actions.ravel(), terminals.astype(bool))
+    cells = CellLayout.from_transitions(cell_actions.ravel(), terminals)
     counts = cells.sizes
     minimum = np.full(cells.n_cells, 1 if n_samples >= cells.n_cells else 0)
     sizes = allocate_cells(counts, n_samples, minimum, counts)

@@ -19,7 +19,7 @@ Bellman loss of every decomposable predictor exactly.
 
 import numpy as np
 
-from .._core.certificate import loss_gap
+from .._core.certificate import multiplicative_gap
 from .._core.moments import compute_moments, default_chunk_size
 from .._core.standardise import homogenise, standardiser
 
@@ -231,12 +231,14 @@ def draw_predictors(rng, n_predictors, features, n_actions, n_features):
 
 
 def decomposable_loss_gap(train, synthetic, n_actions):
-    """Spectral certificate of every decomposable Bellman loss.
+    """Multiplicative certificate of every decomposable Bellman loss.
 
-    The relative gap ``||M_syn - M_train||_2 / ||M_train||_2`` of the second
-    moments of the rows of :func:`decomposable_rows`, standardised (without
-    centring) by the training rows, bounds the relative gap of the Bellman loss
-    of every decomposable predictor.
+    The Bellman loss of a decomposable predictor is ``u^T M u`` for the second
+    moment ``M`` of the rows of :func:`decomposable_rows`, so
+    :func:`~skdistill._core.certificate.multiplicative_gap` of the synthetic and
+    training ``M`` (standardised, without centring, by the training rows) is the
+    largest relative gap ``|L_syn / L_train - 1|`` over every decomposable
+    predictor and reward scale.
 
     Parameters
     ----------
@@ -258,7 +260,7 @@ def decomposable_loss_gap(train, synthetic, n_actions):
     S_syn, r_syn, S2_syn = unpack_rows(Z_syn)
     rows = decomposable_rows(S_syn, a_syn, r_syn, S2_syn, t_syn, n_actions)
     syn = compute_moments(rows, np.empty((len(rows), 0)), w_syn)
-    return loss_gap(
+    return multiplicative_gap(
         scaling.second_moment(syn, fit_intercept=False),
         scaling.second_moment(moments, fit_intercept=False),
     )

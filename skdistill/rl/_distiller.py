@@ -10,7 +10,7 @@ from .._core.exact import min_rows_exact
 from .._core.random_models import auto_n_models, seed_sequence
 from .._core.sklearn_private import Interval, StrOptions, _fit_context
 from ..base import BaseDistiller
-from ._bellman import decomposable_loss_gap
+from ._bellman import decomposable_loss_gap, pack_rows
 from ._solvers import (
     _SOLVERS,
     BellmanProblem,
@@ -126,11 +126,14 @@ class BellmanDistiller(BaseDistiller):
     cell_counts_ : dict
         Synthetic transitions per ``(action label, terminal)`` cell.
     loss_gap_ : float
-        ``"exact"``: the certificate ``||M_syn - M_train||_2 / ||M_train||_2``
-        on the standardised second moments of ``(s, onehot(a), r, (1 - t) s',
-        1 - t)``, which bounds the relative gap of every decomposable Bellman
-        loss; the other solvers: the relative error on held-out random
-        predictors (as ``heldout_loss_gap_``).
+        Certificate for every decomposable linear Q-predictor and reward scale:
+        ``eps = max |L_syn / L_train - 1|`` over their Bellman losses, computed
+        from the transitions returned (after the cast to the input's dtype) as
+        ``||M^{-1/2} (M_syn - M) M^{-1/2}||_2`` for the second moments ``M`` of
+        ``(s, onehot(a), r, (1 - t) s', 1 - t)``. Every such predictor's loss on
+        the synthetic set is within ``1 +- eps`` of its training loss, whatever
+        the solver; ``"exact"`` makes it rounding-level. Per-action predictors
+        are not covered: ``heldout_loss_gap_`` samples them.
     heldout_loss_gap_ : float
         Largest relative Bellman-loss error ``|L_syn - L_train| / L_train`` on
         200 fresh random predictors of the ``features`` family.
@@ -300,8 +303,8 @@ class BellmanDistiller(BaseDistiller):
             self.max_iter, self.tol, self.verbose, self.n_jobs,
         )
         solution = _SOLVERS[self.solver](problem, counts, random, options)
-        self._certify(problem, solution, (S, a, r, S2, t, w), check_seed)
         self._store(solution, classes, cells, counts, S.dtype)
+        self._certify(problem, (S, a, r, S2, t, w), check_seed)
         self.n_samples_seen_ = len(S)
         return self.transitions_
 
@@ -351,24 +354,24 @@ class BellmanDistiller(BaseDistiller):
             k = auto_n_models(n_features + n_actions + 1)
         return min(k, _MAX_SELECT_PREDICTORS) if self.solver == "select" else k
 
-    def _certify(self, problem, solution, train, check_seed):
-        """Loss gaps of the synthetic transitions, independent of the solver."""
+    def _certify(self, problem, train, check_seed):
+        """Loss gaps of the transitions returned (``transitions_``), whatever the solver."""
         W, lam, L_train = random_predictors(
             problem, _N_CHECK, check_seed, n_jobs=self.n_jobs
         )
-        Zs_syn = problem.standardiser.transform(solution.Z)
-        L_syn = transition_losses(problem, W, lam, Zs_syn, solution.a, solution.t, solution.w)
+        syn = self.transitions_
+        Z = pack_rows(syn.observations, syn.rewards, syn.next_observations)
+        a, t, w = np.searchsorted(self.classes_, syn.actions), syn.terminals, syn.sample_weight
+        L_syn = transition_losses(problem, W, lam, problem.standardiser.transform(Z), a, t, w)
         self.heldout_loss_gap_ = relative_error(L_syn - L_train, L_train)
-        if self.solver == "exact":
-            synthetic = (solution.Z, solution.a, solution.t, solution.w)
-            self.loss_gap_ = decomposable_loss_gap(train, synthetic, problem.n_actions)
-        else:
-            self.loss_gap_ = self.heldout_loss_gap_
-        self.predictors_ = (W, lam) if solution.predictors is None else solution.predictors
+        self.loss_gap_ = decomposable_loss_gap(train, (Z, a, t, w), problem.n_actions)
+        if self.predictors_ is None:
+            self.predictors_ = (W, lam)
 
     def _store(self, solution, classes, cells, counts, dtype):
         """The fitted attributes of a solution."""
         d = (solution.Z.shape[1] - 1) // 2
+        self.predictors_ = solution.predictors
         self.n_iter_ = solution.n_iter
         self.n_predictors_ = 0 if solution.predictors is None else len(solution.predictors[1])
         self.support_ = solution.support

@@ -204,4 +204,5 @@ class FittedQIteration(BaseEstimator):
         actions : ndarray of shape (n_samples,)
             Action labels from ``classes_``.
         """
+        check_is_fitted(self)
         return self.classes_[self.q_values(observations).argmax(axis=1)]

@@ -18,6 +18,7 @@ from .._core.lbfgs import minimize_lbfgs
 from .._core.moments import compute_moments
 from .._core.random_models import map_random_blocks
 from .._core.standardise import Standardiser, stack, standardiser
+from .._core.validation import check_squarable
 from ._bellman import (
     bellman_losses,
     bellman_matching_objective,
@@ -83,7 +84,14 @@ class BellmanProblem(NamedTuple):
         """
         Z = pack_rows(S, r, S2)
         d = S.shape[1]
-        moments = compute_moments(Z[:, : d + 1], np.empty((len(Z), 0)), w)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+            moments = compute_moments(Z[:, : d + 1], np.empty((len(Z), 0)), w)
+        check_squarable(
+            moments.mean,
+            np.sqrt(np.diag(moments.covariance)),
+            Z[:1024, : d + 1],
+            [f"observation column {j}" for j in range(d)] + ["rewards"],
+        )
         states_and_reward = standardiser(moments, centre=np.arange(d + 1) < d)
         scaling = stack(states_and_reward, states_and_reward.take(slice(None, d)))
         return cls(

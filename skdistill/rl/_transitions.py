@@ -125,8 +125,12 @@ def _unpack_mapping(observations, actions, rewards, next_observations, terminals
         )
     terminals = data.get("terminals", data.get("terminations"))
     return (*(data[key] for key in _KEYS), terminals)
-def _check_actions(actions, n):
-    """Discrete action labels, one per transition, as integers."""
+def check_actions(actions, n):
+    """Discrete action labels, one per transition, as integers.
+
+    Used by every consumer of transitions (``BellmanDistiller``,
+    ``FittedQIteration``, ``stratified_subset``), so all refuse the same input.
+    """
     actions = np.asarray(actions)
     if actions.ndim == 2 and actions.shape[1] == 1:
         actions = actions.ravel()
@@ -159,8 +163,12 @@ def _check_actions(actions, n):
     return actions
 
 
-def _check_terminals(terminals, n):
-    """Terminal flags as bool; ``None`` means no transition is terminal."""
+def check_terminals(terminals, n):
+    """Terminal flags as bool; ``None`` means no transition is terminal.
+
+    Only booleans and the numbers 0 and 1 are flags: strings such as ``'False'``
+    and NaN are refused, not read as terminal.
+    """
     if terminals is None:
         return np.zeros(n, dtype=bool)
     terminals = np.asarray(terminals)
@@ -170,12 +178,18 @@ def _check_terminals(terminals, n):
         raise ValueError(f"terminals must have shape ({n},); got shape {terminals.shape}.")
     if terminals.dtype.kind == "b":
         return terminals
-    if terminals.dtype.kind in "iuf" and np.all((terminals == 0) | (terminals == 1)):
-        return terminals.astype(bool)
-    raise ValueError(
-        "terminals must be boolean (True/False, or 0/1); got values other than 0 and 1 "
-        f"(dtype {terminals.dtype})."
-    )
+    got = f"an array of dtype {terminals.dtype}"
+    if terminals.dtype.kind in "iuf":
+        flags = (terminals == 0) | (terminals == 1)
+        if flags.all():
+            return terminals.astype(bool)
+        got = f"values other than 0 and 1, such as {terminals[~flags][0].item()!r}"
+    elif terminals.size and isinstance(terminals[0], str):
+        got = (
+            f"strings such as {str(terminals[0])!r}; convert them to booleans first "
+            "(for example terminals == 'True')"
+        )
+    raise ValueError(f"terminals must be boolean (True/False, or 0/1); got {got}.")
 
 
 def check_transitions(
@@ -237,9 +251,9 @@ def check_transitions(
         r = r.ravel()
     if r.ndim != 1:
         raise ValueError(f"rewards must have shape ({n},); got shape {r.shape}.")
-    actions = _check_actions(actions, n)
+    actions = check_actions(actions, n)
     classes, a = np.unique(actions, return_inverse=True)
-    t = _check_terminals(terminals, n)
+    t = check_terminals(terminals, n)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
             sample_weight, S, dtype=np.float64, ensure_non_negative=True

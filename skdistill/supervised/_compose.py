@@ -1,11 +1,25 @@
 """DistilledRegressor: distil the training set, then fit any regressor on it."""
 
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    clone,
+    is_classifier,
+)
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .._core.sklearn_private import HasMethods, _fit_context
 from ._distiller import LossMatchingDistiller
+
+
+def _tags(estimator):
+    """scikit-learn's tags of ``estimator``; ``None`` for an object without tags."""
+    try:
+        return get_tags(estimator)
+    except AttributeError:  # a third-party object with fit and predict only
+        return None
 
 
 class DistilledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
@@ -29,7 +43,9 @@ class DistilledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator object
-        A regressor with ``fit`` and ``predict``. If its ``fit`` has no
+        A regressor with ``fit`` and ``predict`` (an estimator that scikit-learn
+        tags as a classifier is refused: the synthetic targets are continuous,
+        not class labels). If its ``fit`` has no
         ``sample_weight`` parameter (a :class:`~sklearn.pipeline.Pipeline`, for
         instance) it is fitted unweighted. The weights of
         :class:`LossMatchingDistiller` are all equal, so unpenalised models do not
@@ -99,9 +115,12 @@ class DistilledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         return LossMatchingDistiller() if self.distiller is None else self.distiller
 
     def _accepts_sparse(self):
-        return (
-            get_tags(self.estimator).input_tags.sparse
-            and get_tags(self._distiller()).input_tags.sparse
+        estimator_tags, distiller_tags = _tags(self.estimator), _tags(self._distiller())
+        return bool(
+            estimator_tags
+            and estimator_tags.input_tags.sparse
+            and distiller_tags
+            and distiller_tags.input_tags.sparse
         )
 
     def _validate_X(self, X):
@@ -131,6 +150,11 @@ class DistilledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self : object
             The fitted regressor.
         """
+        if _tags(self.estimator) is not None and is_classifier(self.estimator):
+            raise ValueError(
+                f"DistilledRegressor needs a regressor as estimator, got the classifier "
+                f"{type(self.estimator).__name__}: the distilled targets are continuous."
+            )
         X, y = validate_data(
             self,
             X,
@@ -196,10 +220,13 @@ class DistilledRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        estimator_tags = get_tags(self.estimator)
-        distiller_tags = get_tags(self._distiller())
+        estimator_tags = _tags(self.estimator)
+        distiller_tags = _tags(self._distiller())
         tags.input_tags.sparse = self._accepts_sparse()
-        tags.target_tags.multi_output = (
-            estimator_tags.target_tags.multi_output and distiller_tags.target_tags.multi_output
+        tags.target_tags.multi_output = bool(
+            estimator_tags
+            and estimator_tags.target_tags.multi_output
+            and distiller_tags
+            and distiller_tags.target_tags.multi_output
         )
         return tags

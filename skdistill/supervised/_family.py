@@ -9,10 +9,12 @@ class SolverOptions(NamedTuple):
     """The estimator's parameters that the solvers read."""
 
     n_regressors: object
+    sampling: str
     max_iter: int
     tol: float
     n_jobs: object
     verbose: int
+    n_threads: int = 1  # the BLAS thread budget of the caller, for BLAS-like solver passes
 
 
 class Solution(NamedTuple):
@@ -26,11 +28,15 @@ class Solution(NamedTuple):
         L-BFGS iterations (0 for a closed form).
     regressors : ndarray of shape (k, p) or None
         The random regressors matched, or None when none were sampled.
+    sampled_dims : int
+        Dimension of the coordinates the regressors were drawn in (the rank of
+        the training rows when whitened), which their number must pin down.
     """
 
     Z: np.ndarray
     n_iter: int = 0
     regressors: np.ndarray = None
+    sampled_dims: int = 0
 
     @property
     def n_regressors(self):

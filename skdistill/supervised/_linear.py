@@ -5,14 +5,18 @@ the standardised, homogenised rows, so the training side is the summary's moment
 alone. Two solvers: the closed-form moment match and the paper's Algorithm 1.
 """
 
+from functools import cached_property
+from typing import NamedTuple
+
 import numpy as np
+from joblib import effective_n_jobs
 
 from .._core.certificate import model_losses
 from .._core.exact import match_moments_exact, min_rows_exact
-from .._core.lbfgs import solve_loss_matching
+from .._core.lbfgs import MAX_RESTARTS, full_rank_start, solve_loss_matching
 from .._core.moments import moments_of_rows
 from .._core.random_models import auto_n_models, sample_gaussian_models
-from .._core.standardise import standardiser
+from .._core.standardise import standardiser, whitener
 from ._family import Solution
 
 
@@ -30,20 +34,82 @@ def solve_exact(family, Z0, model_seed, solver_seeds, options):
 
 
 def solve_lbfgs(family, Z0, model_seed, solver_seeds, options):
-    """Algorithm 1: match the training losses of ``k`` random regressors by L-BFGS."""
-    p = family.n_dims
+    """Algorithm 1: match the training losses of ``k`` random regressors by L-BFGS.
+
+    With ``options.sampling == "whitened"`` it runs in the family's whitened
+    coordinates, where the training second moment is the projector onto the data's
+    range: the regressors ``v ~ N(0, I / p)`` probe every direction in proportion
+    to its training loss. L-BFGS starts from ``Z0`` completed to full rank within
+    that range (:func:`full_rank_start`) and restarts after an abnormal end of its
+    line search; threads share the objective's regressors, in fixed blocks. With
+    ``"standardised"`` it is the paper's literal algorithm on standardised rows,
+    without either. The regressors returned are in standardised coordinates.
+    """
+    # Fewer rows than an exact match needs leave some directions unmatched: the
+    # standardised objective then keeps those of most spread, where whitening would
+    # spread the miss over all of them alike.
+    sampling = options.sampling if len(Z0) >= family.min_rows_exact() else "standardised"
+    coords = _coordinates(family, sampling)
+    W = coords.map.transform(Z0)
+    if not coords.literal:
+        (start_seed,) = solver_seeds
+        basis = coords.map.basis
+        start = full_rank_start(W @ basis, family.fit_intercept, np.random.default_rng(start_seed))
+        W = start @ basis.T
+    p = coords.M_train.shape[0]
+    if coords.sampled_dims == 0:  # every training row is zero: so are the synthetic ones
+        return Solution(coords.map.inverse_transform(W))
     k = auto_n_models(p) if options.n_regressors == "auto" else options.n_regressors
     V = sample_gaussian_models(k, p, model_seed, n_jobs=options.n_jobs)
-    Zs, result = solve_loss_matching(
-        family.standardiser.transform(Z0),
-        V,
-        model_losses(V, family.M_train),
-        fit_intercept=family.fit_intercept,
-        max_iter=options.max_iter,
-        tol=options.tol,
-        verbose=options.verbose,
-    )
-    return Solution(family.standardiser.inverse_transform(Zs), int(result.nit), V)
+    n_iter = 0
+    if coords.sampled_dims > family.fit_intercept:  # else every training row is the mean
+        W, result = solve_loss_matching(
+            W,
+            V,
+            model_losses(V, coords.M_train),
+            fit_intercept=family.fit_intercept,
+            max_iter=options.max_iter,
+            tol=options.tol,
+            verbose=options.verbose,
+            max_restarts=0 if coords.literal else MAX_RESTARTS,
+            n_threads=_objective_threads(options, coords.literal),
+        )
+        n_iter = int(result.nit)
+    if not coords.literal:
+        V = coords.map.standardise_models(V)
+    W = coords.map.inverse_transform(W)
+    return Solution(W, n_iter, V, sampled_dims=coords.sampled_dims)
+
+
+def _objective_threads(options, literal):
+    """Threads over the objective's regressors: none for the paper's literal solver
+    (one product, as it always was), else ``n_jobs`` or the BLAS budget, the pass
+    being a product over ``k x p`` regressors like the data pass over the rows."""
+    if literal:
+        return None
+    return options.n_threads if options.n_jobs is None else effective_n_jobs(options.n_jobs)
+
+
+class _Coordinates(NamedTuple):
+    """Where L-BFGS works: the map from rows, the training second moment there, and
+    the dimension the regressors must pin down."""
+
+    map: object
+    M_train: np.ndarray
+    literal: bool
+    sampled_dims: int
+
+
+def _coordinates(family, sampling):
+    if sampling == "standardised":
+        return _Coordinates(family.standardiser, family.M_train, True, family.n_dims)
+    whitener, fit_intercept = family.whitener, family.fit_intercept
+    q = whitener.basis.shape[0]
+    M_train = np.zeros((q + fit_intercept, q + fit_intercept))
+    M_train[:q, :q] = whitener.projector
+    if fit_intercept:
+        M_train[q, q] = 1.0
+    return _Coordinates(whitener, M_train, False, whitener.rank + fit_intercept)
 
 
 class LinearFamily:
@@ -66,6 +132,19 @@ class LinearFamily:
         self.fit_intercept = fit_intercept
         self.standardiser = standardiser(moments, fit_intercept)
         self.M_train = self.standardiser.second_moment(moments, fit_intercept)
+        # Models with an intercept contain the homogeneous ones, and their moments,
+        # centred, keep the spread that float64 loses in covariance + mean mean^T.
+        self.centred = None if fit_intercept else LinearFamily(moments, True)
+
+    @cached_property
+    def whitener(self):
+        """The :class:`Whitener` of the training rows, built on first use."""
+        return whitener(self.moments, self.fit_intercept)
+
+    @property
+    def linear(self):
+        """Training moments of ``(x, y)``, the linear part of the family."""
+        return self.moments
 
     @property
     def n_dims(self):
@@ -76,9 +155,26 @@ class LinearFamily:
         """Fewest synthetic rows that match the training moments exactly."""
         return min_rows_exact(self.moments.mean.shape[0], self.fit_intercept)
 
-    def second_moment(self, Z):
-        """``M`` of the rows ``Z``, in the training set's standardised coordinates."""
-        return self.standardiser.second_moment(moments_of_rows(Z), self.fit_intercept)
+    def second_moment(self, Z, sample_weight=None):
+        """``M`` of the (weighted) rows ``Z``, in the training set's standardised coordinates."""
+        return self.standardiser.second_moment(
+            moments_of_rows(Z, sample_weight), self.fit_intercept
+        )
+
+    def exact_expected(self, solver, solution, m):
+        """Whether ``solution`` should match every linear loss to rounding.
+
+        The closed form does by construction; L-BFGS does at its optimum once
+        there are enough rows and at least ``p (p + 1) / 2`` regressors to pin
+        the moments down.
+        """
+        if solver == "exact":
+            # Without an intercept and without a row to spare, the closed form
+            # matches homogeneous models only, which the certificate may not resolve.
+            return self.fit_intercept or m > self.min_rows_exact()
+        # The regressors pin down the moments of the coordinates they were drawn in.
+        p = solution.sampled_dims
+        return m >= self.min_rows_exact() and solution.n_regressors >= p * (p + 1) // 2
 
     def fallback_message(self, m, loss_gap, linear_loss_gap):
         """Why ``solver="exact"`` fell back to L-BFGS, and what that gave."""

@@ -26,7 +26,13 @@ from sklearn.preprocessing import StandardScaler
 from .._core.certificate import model_losses
 from .._core.exact import match_moments_exact, min_rows_exact
 from .._core.lbfgs import minimize_lbfgs
-from .._core.moments import Moments, chunk_moments, default_chunk_size, merge_moments
+from .._core.moments import (
+    Moments,
+    chunk_moments,
+    default_chunk_size,
+    merge_moments,
+    moments_of_rows,
+)
 from .._core.random_models import sample_gaussian_models, seed_sequence
 from .._core.rows import draw_rows
 from .._core.standardise import homogenise, identity, stack, standardiser
@@ -293,6 +299,7 @@ class RBFFamily:
         features = stack(identity(n_components), self.standardiser)
         self.M_train = features.second_moment(moments, fit_intercept)
         self.linear_block = slice(n_components, None)
+        self.centred = None
 
     @property
     def n_dims(self):
@@ -313,10 +320,16 @@ class RBFFamily:
             random_state=np.random.default_rng(seed),
         )
 
-    def second_moment(self, Z):
-        """``M`` of the rows ``Z`` lifted to ``(phi(x), x_s, y_s[, 1])``."""
+    def second_moment(self, Z, sample_weight=None):
+        """``M`` of the (weighted) rows ``Z`` lifted to ``(phi(x), x_s, y_s[, 1])``."""
         U, _ = lift(self.standardiser.transform(Z), self.W, self.b, self.fit_intercept)
-        return U.T @ U / Z.shape[0]
+        if sample_weight is None:
+            return U.T @ U / Z.shape[0]
+        return (U * (sample_weight / sample_weight.sum())[:, None]).T @ U
+
+    def exact_expected(self, solver, solution, m):
+        """Whether the linear part should match to rounding: with ``solver="exact"``."""
+        return solver == "exact"
 
     def fallback_message(self, m, loss_gap, linear_loss_gap):
         """Why ``solver="exact"`` ran the feature-space match alone, and what that gave."""
@@ -329,8 +342,11 @@ class RBFFamily:
 
 
 def summarise_rbf(X, Y, sample_weight, *, n_synthetic, gamma, n_components, fit_intercept,
-                  chunk_size, random_state):
+                  chunk_size, random_state, check_rows):
     """Feature map, feature moments and start rows of in-memory ``(X, Y)``.
+
+    ``check_rows(moments, rows)`` checks the rows of the pilot sample before
+    anything is fitted on them (e.g. that they can be squared in float64).
 
     Returns
     -------
@@ -345,6 +361,7 @@ def summarise_rbf(X, Y, sample_weight, *, n_synthetic, gamma, n_components, fit_
     pilot = draw_rows(
         X, Y, sample_weight, min(N_PILOT, n_pilot), np.random.default_rng(pilot_seed)
     )
+    check_rows(moments_of_rows(pilot), pilot)
     feature_map, gamma = make_feature_map(
         pilot[:, :d], gamma, n_components, random_state=int(map_seed.generate_state(1)[0])
     )

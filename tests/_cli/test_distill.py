@@ -1,5 +1,7 @@
 """``skdistill distill``: round trips through files, streaming, options, one-line mistakes."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -202,3 +204,122 @@ def test_missing_file(tmp_path, error_line):
     assert main(["distill", str(missing), "-t", "y", "-m", "5", "-o", str(tmp_path / "o.csv")]) == 2
     line = error_line()
     assert "not found" in line and "nope.csv" in line
+
+
+def _small_table(tmp_path, name="in.csv"):
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "y"])
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _no_temporary_files(directory):
+    return [p.name for p in directory.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_output_linked_to_the_input_is_refused(tmp_path, error_line, link):
+    path = _small_table(tmp_path)
+    before = path.read_bytes()
+    alias = tmp_path / "alias.csv"
+    if link == "symlink":
+        alias.symlink_to(path)
+    else:
+        alias.hardlink_to(path)
+    assert main(["distill", str(path), "-t", "y", "-m", "5", "-o", str(alias)]) == 2
+    line = error_line()
+    assert f"the output file {alias} is the input file {path}" in line
+    assert "through a link" in line
+    assert path.read_bytes() == before
+
+
+def test_output_that_is_a_directory_is_refused(tmp_path, error_line):
+    path = _small_table(tmp_path)
+    (tmp_path / "out.csv").mkdir()
+    assert main(["distill", str(path), "-t", "y", "-m", "5", "-o", str(tmp_path / "out.csv")]) == 2
+    assert "is a directory, not a file" in error_line()
+
+
+def test_normal_run_leaves_no_temporary_file(tmp_path):
+    path = _small_table(tmp_path)
+    for out in ("out.csv", "out.npz", "out.NPZ"):
+        assert main(["distill", str(path), "-t", "y", "-m", "5", "-o", str(tmp_path / out)]) == 0
+        assert (tmp_path / out).stat().st_size > 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["in.csv", "out.NPZ", "out.csv", "out.npz"]
+    with np.load(tmp_path / "out.NPZ") as data:  # no ".npz" appended to the name
+        assert data.files == ["a", "b", "y", "sample_weight"]
+
+
+def test_symlinked_output_is_replaced_behind_the_link(tmp_path):
+    path = _small_table(tmp_path)
+    target = tmp_path / "runs" / "latest.csv"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link = tmp_path / "out.csv"
+    link.symlink_to(target)
+    assert main(["distill", str(path), "-t", "y", "-m", "5", "-o", str(link)]) == 0
+    assert link.is_symlink() and len(pd.read_csv(target)) == 5
+    assert _no_temporary_files(tmp_path) and _no_temporary_files(target.parent)
+
+
+@pytest.mark.parametrize(
+    "failure, code", [(OSError(28, "No space left on device"), 2), (KeyboardInterrupt(), 130)]
+)
+def test_failing_write_keeps_the_previous_output(tmp_path, monkeypatch, capsys, failure, code):
+    from skdistill._cli import tables
+
+    path = _small_table(tmp_path)
+    out = tmp_path / "out.csv"
+    out.write_text("previous,output\n1,2\n")
+    before = out.read_bytes()
+    written = []
+
+    def write_part_then_fail(target, names, values):
+        with open(target, "w") as handle:
+            handle.write(",".join(names) + "\n1.0,")  # a truncated table
+        written.append(target)
+        raise failure
+
+    monkeypatch.setattr(tables, "_write_csv", write_part_then_fail)
+    assert main(["distill", str(path), "-t", "y", "-m", "5", "-o", str(out)]) == code
+    # It wrote to a temporary file next to the output, with the output's suffix.
+    temporary = Path(written[0])
+    assert temporary.parent == tmp_path and temporary.name.startswith(".out.csv.")
+    assert temporary.suffix == ".csv" and temporary != out
+    assert out.read_bytes() == before
+    assert _no_temporary_files(tmp_path)
+    err = capsys.readouterr().err
+    assert ("No space left on device" if code == 2 else "interrupted") in err
+
+
+def test_stream_with_a_chunk_of_zero_weights(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.normal(size=(90, 3)), columns=["a", "b", "y"])
+    frame["w"] = np.r_[np.zeros(30), rng.uniform(0.5, 2.0, 60)]
+    path, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    frame.to_csv(path, index=False, float_format="%.17g")
+    argv = ["distill", str(path), "-t", "y", "-m", "6", "--sample-weight", "w"]
+    assert main(argv + ["--chunk-size", "30", "-o", str(out)]) == 0, capsys.readouterr().err
+    small = pd.read_csv(out)
+    np.testing.assert_allclose(small["sample_weight"].sum(), frame["w"].sum(), rtol=1e-12)
+    _assert_same_ols(
+        _ols(small, ["a", "b"], "y", small["sample_weight"]),
+        _ols(frame, ["a", "b"], "y", frame["w"]),
+    )
+
+
+def test_read_only_output_is_not_replaced(tmp_path, monkeypatch, error_line):
+    # Writing through a rename would replace a read-only file that open() refused.
+    import os
+
+    path = _small_table(tmp_path)
+    out = tmp_path / "out.csv"
+    out.write_text("keep\n")
+    out.chmod(0o444)
+    if os.access(out, os.W_OK):  # root may write anything: pretend to be another user
+        monkeypatch.setattr(os, "access", lambda p, mode: not (p == str(out) and mode & 2))
+    assert main(["distill", str(path), "-t", "y", "-m", "5", "-o", str(out)]) == 2
+    assert f"the output file {out} is read-only" in error_line()
+    assert out.read_text() == "keep\n"

@@ -99,3 +99,26 @@ def test_missing_optional_readers_are_one_line(diabetes_csv, tmp_path, monkeypat
     assert "writing Parquet needs pyarrow" in error_line()
     # .npz and CSV output need NumPy alone.
     assert main(["distill", str(npz), "-t", "target", "-m", "20", "-o", str(tmp_path / "o.csv")]) == 0
+
+
+@pytest.mark.parametrize("extra", [[], ["--one-hot"], ["--chunk-size", "1"]])
+def test_header_only_csv_has_no_rows(tmp_path, error_line, extra):
+    # It used to be reported as non-numeric columns (pandas reads empty columns as text).
+    path = tmp_path / "header.csv"
+    path.write_text("a,b,y\n")
+    argv = ["distill", str(path), "-t", "y", "-m", "1", "-o", str(tmp_path / "o.csv")]
+    assert main(argv + extra) == 2
+    assert error_line() == f"skdistill distill: error: {path} has a header but no rows"
+
+
+@pytest.mark.parametrize("fmt", ["npz", "parquet"])
+def test_table_without_rows(tmp_path, error_line, fmt):
+    path = tmp_path / f"empty.{fmt}"
+    if fmt == "npz":
+        np.savez(path, a=np.zeros(0), y=np.zeros(0))
+    else:
+        pd = pytest.importorskip("pandas")
+        pytest.importorskip("pyarrow")
+        pd.DataFrame({"a": np.zeros(0), "y": np.zeros(0)}).to_parquet(path)
+    assert main(["distill", str(path), "-t", "y", "-m", "1", "-o", str(tmp_path / "o.csv")]) == 2
+    assert error_line() == f"skdistill distill: error: {path} has columns but no rows"

@@ -47,3 +47,29 @@ def test_stratified_subset_determinism_and_errors():
         stratified_subset(actions, None, 101)
     with pytest.raises(ValueError, match="inconsistent"):
         stratified_subset(actions, np.zeros(99, dtype=bool), 10)
+
+
+@pytest.mark.parametrize(
+    "terminals, message",
+    [
+        (np.array(["False", "True"] * 5), "terminals must be boolean .* strings such as 'False'"),
+        (np.r_[np.zeros(9), np.nan], "terminals must be boolean .* such as nan"),
+    ],
+    ids=["strings", "nan"],
+)
+def test_stratified_subset_refuses_terminals_that_are_not_flags(terminals, message):
+    # 'False' and NaN used to be read as terminal (bool('False') is True).
+    with pytest.raises(ValueError, match=message):
+        stratified_subset(np.arange(10) % 2, terminals, 4, random_state=0)
+
+
+def test_stratified_subset_checks_actions_as_bellman_distiller_does():
+    with pytest.raises(ValueError, match="actions must be integer labels"):
+        stratified_subset(np.linspace(0, 1, 10), None, 4)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        stratified_subset(np.r_[np.zeros(9), np.nan], None, 4)
+    # Float labels that are integers, and 0/1 terminals, are accepted as before.
+    index, _ = stratified_subset(np.arange(10.0) % 2, np.r_[np.zeros(9), 1], 4, random_state=0)
+    reference, _ = stratified_subset(np.arange(10) % 2, np.r_[np.zeros(9), 1] == 1, 4,
+                                     random_state=0)
+    np.testing.assert_array_equal(index, reference)

@@ -97,7 +97,7 @@ def test_lbfgs_per_action_improves_on_its_start(make_transitions):
     fitted = BellmanDistiller(max_iter=200, **common).fit(S, a, r, S2, t)
     assert fitted.n_predictors_ > 0 and fitted.n_iter_ > 1
     assert fitted.heldout_loss_gap_ < 0.5 * start.heldout_loss_gap_
-    assert fitted.loss_gap_ == fitted.heldout_loss_gap_
+    assert 0 < fitted.loss_gap_ < np.inf  # the decomposable certificate of moved transitions
 
 
 def test_select_keeps_real_transitions_with_equal_weights_per_cell(make_transitions):
@@ -120,7 +120,7 @@ def test_select_keeps_real_transitions_with_equal_weights_per_cell(make_transiti
             assert np.ptp(syn.sample_weight[in_cell]) < 1e-12
             expected = w[(a == label) & (t == flag)].sum()
             assert syn.sample_weight[in_cell].sum() == pytest.approx(expected)
-    assert distiller.n_predictors_ > 0 and distiller.loss_gap_ == distiller.heldout_loss_gap_
+    assert distiller.n_predictors_ > 0 and 0 < distiller.loss_gap_ < np.inf
 
 
 @pytest.mark.parametrize(

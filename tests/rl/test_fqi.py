@@ -106,3 +106,12 @@ def test_bad_input():
     fqi = FittedQIteration(DecisionTreeRegressor(), n_iterations=2).fit(s, a, r, s2, done)
     with pytest.raises(ValueError, match="features"):
         fqi.predict(np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("method", ["predict", "q_values"])
+def test_predict_before_fit_is_not_fitted_error(method):
+    # predict read classes_ before checking, an AttributeError.
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="FittedQIteration instance is not fitted yet"):
+        getattr(FittedQIteration(), method)(np.zeros((3, 1)))

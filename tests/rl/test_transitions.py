@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from skdistill import BellmanDistiller
-from skdistill.rl._transitions import CellLayout, check_transitions
+from skdistill.rl._transitions import (
+    CellLayout,
+    check_actions,
+    check_terminals,
+    check_transitions,
+)
 
 
 def test_cell_layout_matches_naive_cells():
@@ -94,3 +99,29 @@ def test_bad_input_gets_clear_errors(kwargs, message, make_transitions):
 def test_mapping_without_required_keys():
     with pytest.raises(ValueError, match="lacks the key"):
         BellmanDistiller().fit({"observations": np.zeros((5, 2))})
+
+
+@pytest.mark.parametrize(
+    "terminals, message",
+    [
+        (np.array(["False", "True"] * 150), r"got strings such as 'False'; convert them"),
+        (np.array(["False", "True"] * 150, dtype=object), r"got strings such as 'False'"),
+        (np.r_[np.zeros(299), np.nan], r"got values other than 0 and 1, such as nan"),
+        (np.full(300, 2), r"got values other than 0 and 1, such as 2\."),
+    ],
+    ids=["str", "object", "nan", "two"],
+)
+def test_terminal_flags_that_are_not_booleans(terminals, message, make_transitions):
+    S, a, r, S2, _ = make_transitions(12, n=300)
+    expected = r"^terminals must be boolean \(True/False, or 0/1\); " + message
+    with pytest.raises(ValueError, match=expected):
+        BellmanDistiller(n_synthetic=50).fit(S, a, r, S2, terminals)
+    with pytest.raises(ValueError, match=expected):
+        check_terminals(terminals, 300)
+
+
+def test_check_actions_and_terminals_keep_valid_input():
+    a = check_actions(np.array([[0.0], [2.0], [1.0]]), 3)
+    assert a.dtype == np.int64 and a.tolist() == [0, 2, 1]
+    assert check_terminals(np.array([0, 1, 1]), 3).tolist() == [False, True, True]
+    assert check_terminals(None, 2).tolist() == [False, False]

@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from scipy.stats import randint
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.linear_model import Lasso, LinearRegression, Ridge
+from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import (
     GridSearchCV,
     KFold,
@@ -175,6 +175,50 @@ def test_invalid_parameters_are_rejected():
         DistilledRegressor(Ridge(), StandardScaler()).fit(X, y)
     with pytest.raises(ValueError, match="n_synthetic"):
         distilled(Ridge(), n_synthetic=0).fit(X, y)
+
+
+class UntaggedRegressor:
+    """A third-party regressor with fit and predict but no scikit-learn tags."""
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y):
+        self.model_ = LinearRegression().fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+@pytest.mark.parametrize(
+    "classifier",
+    [LogisticRegression(), make_pipeline(StandardScaler(), LogisticRegression())],
+    ids=["logistic", "pipeline"],
+)
+def test_classifier_is_refused_with_a_clear_message(classifier):
+    # It used to fail inside LogisticRegression.fit: "Unknown label type: continuous".
+    X, y = make_data()
+    expected = "DistilledRegressor needs a regressor as estimator, got the classifier"
+    with pytest.raises(ValueError, match=expected):
+        distilled(classifier).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [make_pipeline(StandardScaler(), LinearRegression()), UntaggedRegressor()],
+    ids=["pipeline", "untagged"],
+)
+def test_regressor_pipelines_and_untagged_regressors_are_accepted(estimator):
+    X, y = make_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn may warn that tags are missing
+        model = distilled(estimator).fit(X, y)
+        predictions = model.predict(X)
+    assert_allclose(predictions, LinearRegression().fit(X, y).predict(X), rtol=1e-7, atol=1e-7)
 
 
 def test_pandas_input_and_set_output_upstream():
