@@ -4,8 +4,9 @@ A benchmark on a shared machine must not let a burst of a neighbour's load land 
 side of a ratio only. :func:`interleave` therefore runs every callable once as a
 warm-up, then ``rounds`` rounds in which every callable runs once, the order reversed
 from one round to the next (A B C, C B A, A B C, ...), so that over each pair of
-rounds every callable has the same mean position and a slow spell is shared. A ratio is the median of the per-round ratios
-(each round's ``f / ref``, both measured close together), given with its range over
+rounds every callable has the same mean position and a slow spell is shared. A
+ratio is the median of the per-round ratios (each round's ``f / ref``, both measured
+close together), given with its range over
 the rounds; a time is the median of its rounds with their range. A call too short to
 time once (under ``min_time``, 0.05 s by default) runs several times in a row in each
 round, and its round's time is their mean.

@@ -165,12 +165,12 @@ def bench_streaming(args):
         f"({data_mb:.0f} MiB in all, {data_mb / args.chunks:.0f} MiB per chunk), "
         f"n_synthetic = {args.m}, {blas_threads()} BLAS threads"
     )
-    for blas, label in ((1, "chunks generated with 1 BLAS thread (as a file reader)"),
-                        (None, "chunks generated with threaded BLAS (spinning workers)")):
+    for blas, label in (
+        (1, "chunks generated with 1 BLAS thread (as a file reader)"),
+        (None, "chunks generated with threaded BLAS (spinning workers)"),
+    ):
         t = _timed_passes(args, blas)
-        generation = Summary.of(
-            np.concatenate([t.part(name, "generation") for name in t.seconds])
-        )
+        generation = Summary.of(np.concatenate([t.part(name, "generation") for name in t.seconds]))
         with_generation = ratio_of(t.part("fit", "total"), t.part("ref", "total"))
         print(
             f"  {label}; median (min-max) of {args.rounds} interleaved rounds after a "
@@ -203,9 +203,7 @@ def bench_streaming(args):
         f"  peak extra RSS: partial_fit {extra_fit / mb:.0f} MiB (target < 400), "
         f"X.T @ X {extra_ref / mb:.0f} MiB (both include the generated chunk)"
     )
-    print(
-        f"  n_samples_seen_ = {distiller.n_samples_seen_}, loss_gap_ = {distiller.loss_gap_:.1e}"
-    )
+    print(f"  n_samples_seen_ = {distiller.n_samples_seen_}, loss_gap_ = {distiller.loss_gap_:.1e}")
 
 
 def bench_memmap(args):
@@ -273,14 +271,15 @@ def bench_dask(args):
         return distil(X, y)
 
     slow_rounds = min(args.rounds, SLOW_ROUNDS)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.CRITICAL
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.CRITICAL
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         # End to end: the NumPy rows are generated (threaded Dask) and freed every round;
         # the Dask rows are generated on the workers block by block inside fit.
-        e2e = interleave(
-            {"numpy": numpy_end_to_end, "lazy": lambda: distil(*lazy())}, slow_rounds
-        )
+        e2e = interleave({"numpy": numpy_end_to_end, "lazy": lambda: distil(*lazy())}, slow_rounds)
         # Data in memory: persisted on the workers for Dask, a NumPy array for NumPy.
         X, y = lazy()
         data = {"dask": client.persist([X, y])}
@@ -297,7 +296,9 @@ def bench_dask(args):
         np.abs(dask_fit._stream.moments.covariance - numpy_fit._stream.moments.covariance).max(),
         np.abs(dask_fit._stream.moments.mean - numpy_fit._stream.moments.mean).max(),
     )
-    print(f"  data in memory, median (min-max) of {args.rounds} interleaved rounds after a warm-up:")
+    print(
+        f"  data in memory, median (min-max) of {args.rounds} interleaved rounds after a warm-up:"
+    )
     print(f"    NumPy fit, data in memory:            {t.time('numpy').seconds('.2f')}")
     print(
         f"    Dask fit, data persisted on workers:  {t.time('dask').seconds('.2f')}  "

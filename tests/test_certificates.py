@@ -141,7 +141,9 @@ def test_float32_output_is_certified_after_the_cast():
     y = (X @ [1.0, 2.0, 3.0] + rng.normal(size=2000)).astype(np.float32)
     distiller = LossMatchingDistiller(10, random_state=0).fit(X, y)
     assert distiller.X_synthetic_.dtype == np.float32
-    reference = reference_gap(np.column_stack([X, y]), np.ones(2000), _returned(distiller), np.ones(10))
+    reference = reference_gap(
+        np.column_stack([X, y]), np.ones(2000), _returned(distiller), np.ones(10)
+    )
     assert reference > 1e-10  # float32 rows cannot match float64 moments to 1e-15
     assert distiller.loss_gap_ == pytest.approx(reference, rel=1e-3)
 
@@ -206,7 +208,9 @@ def test_bellman_certificate_is_the_decomposable_gap_of_what_is_returned(solver)
     reference = reference_gap(
         _decomposable(s, a, r, s_next, done),
         np.ones(len(s)),
-        _decomposable(syn.observations, syn.actions, syn.rewards, syn.next_observations, syn.terminals),
+        _decomposable(
+            syn.observations, syn.actions, syn.rewards, syn.next_observations, syn.terminals
+        ),
         syn.sample_weight,
         fit_intercept=False,
     )

@@ -31,7 +31,9 @@ _FALLBACK = "ignore:An exact (moment )?match"
 
 _SUPERVISED = [
     LossMatchingDistiller(n_synthetic=5, random_state=0),
-    LossMatchingDistiller(n_synthetic=5, kernel="rbf", n_components=16, max_iter=20, random_state=0),
+    LossMatchingDistiller(
+        n_synthetic=5, kernel="rbf", n_components=16, max_iter=20, random_state=0
+    ),
     DistilledRegressor(Ridge(), LossMatchingDistiller(9, random_state=0)),
     LeverageScoreSampler(n_synthetic=5, random_state=0),
 ]

@@ -57,8 +57,13 @@ def test_npz_layout_round_trip(tmp_path):
     names, columns, layout = read_table(path, "npz")
     assert names == ["X[0]", "X[1]", "y"] and layout == [("X", 2), ("y", None)]
     out = tmp_path / "out.npz"
-    write_table(out, "npz", names + ["sample_weight"], np.column_stack(columns + [columns[2]]),
-                layout=layout)
+    write_table(
+        out,
+        "npz",
+        names + ["sample_weight"],
+        np.column_stack(columns + [columns[2]]),
+        layout=layout,
+    )
     with np.load(out) as data:
         assert data.files == ["X", "y", "sample_weight"] and data["X"].shape == (3, 2)
 
@@ -98,7 +103,9 @@ def test_missing_optional_readers_are_one_line(diabetes_csv, tmp_path, monkeypat
     assert main(["distill", str(npz), "-t", "target", "-m", "20", "-o", str(out)]) == 2
     assert "writing Parquet needs pyarrow" in error_line()
     # .npz and CSV output need NumPy alone.
-    assert main(["distill", str(npz), "-t", "target", "-m", "20", "-o", str(tmp_path / "o.csv")]) == 0
+    assert (
+        main(["distill", str(npz), "-t", "target", "-m", "20", "-o", str(tmp_path / "o.csv")]) == 0
+    )
 
 
 @pytest.mark.parametrize("extra", [[], ["--one-hot"], ["--chunk-size", "1"]])

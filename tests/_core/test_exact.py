@@ -72,7 +72,9 @@ def test_match_moments_exact_rank_deficient_start():
     """A binary feature constant in the subset: the polar factor is completed."""
     rng = np.random.default_rng(8)
     n = 500
-    data = np.column_stack([rng.normal(size=n), (rng.uniform(size=n) < 0.1).astype(float), rng.normal(size=n)])
+    data = np.column_stack(
+        [rng.normal(size=n), (rng.uniform(size=n) < 0.1).astype(float), rng.normal(size=n)]
+    )
     Z0 = data[data[:, 1] == 0][:8]
     assert np.ptp(Z0[:, 1]) == 0
     Z = match_moments_exact(Z0, data.mean(0), np.cov(data.T, bias=True), random_state=0)

@@ -52,9 +52,13 @@ def test_exact_linear_models_equal_full_data(seed, n, d, t, scale, loc, extra):
         Ridge(alpha=alpha).fit(X_syn, y_syn, sample_weight=distiller.sample_weight_),
     )
     if t == 1:
-        for model in (Lasso(alpha=0.01 * scale, tol=1e-12, max_iter=100_000),
-                      ElasticNet(alpha=0.01 * scale, l1_ratio=0.5, tol=1e-12, max_iter=100_000)):
-            _assert_same_model(model.fit(X, y), type(model)(**model.get_params()).fit(X_syn, y_syn), rtol=1e-5)
+        for model in (
+            Lasso(alpha=0.01 * scale, tol=1e-12, max_iter=100_000),
+            ElasticNet(alpha=0.01 * scale, l1_ratio=0.5, tol=1e-12, max_iter=100_000),
+        ):
+            _assert_same_model(
+                model.fit(X, y), type(model)(**model.get_params()).fit(X_syn, y_syn), rtol=1e-5
+            )
 
 
 @given(seed=st.integers(0, 2**16), d=st.integers(1, 5))
@@ -119,14 +123,18 @@ def test_pandas_in_pandas_out():
     X_syn, y_syn = distiller.fit_resample(X_df, pd.DataFrame(y, columns=["u", "v"]))
     assert list(X_syn.columns) == ["a", "b", "c"] and list(y_syn.columns) == ["u", "v"]
     assert list(distiller.feature_names_in_) == ["a", "b", "c"]
-    _, y_ser = LossMatchingDistiller(10, random_state=0).fit_resample(X_df, pd.Series(y[:, 0], name="u"))
+    _, y_ser = LossMatchingDistiller(10, random_state=0).fit_resample(
+        X_df, pd.Series(y[:, 0], name="u")
+    )
     assert isinstance(y_ser, pd.Series) and y_ser.name == "u"
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_lbfgs_auto_matches_held_out_regressors(fit_intercept):
     X, y = _regression(4, n=500, d=4, t=2)
-    distiller = LossMatchingDistiller(12, solver="lbfgs", fit_intercept=fit_intercept, random_state=0)
+    distiller = LossMatchingDistiller(
+        12, solver="lbfgs", fit_intercept=fit_intercept, random_state=0
+    )
     distiller.fit(X, y)
     p = 6 + fit_intercept
     assert distiller.n_regressors_ >= p * (p + 1) // 2
@@ -135,7 +143,9 @@ def test_lbfgs_auto_matches_held_out_regressors(fit_intercept):
     assert distiller.heldout_loss_gap_ < 1e-7
     _assert_same_model(
         LinearRegression(fit_intercept=fit_intercept).fit(X, y),
-        LinearRegression(fit_intercept=fit_intercept).fit(distiller.X_synthetic_, distiller.y_synthetic_),
+        LinearRegression(fit_intercept=fit_intercept).fit(
+            distiller.X_synthetic_, distiller.y_synthetic_
+        ),
         rtol=1e-5,
     )
 
@@ -157,7 +167,9 @@ def _real_datasets():
     yield "breast_cancer", np.delete(X, 0, axis=1), X[:, 0]  # mean radius from the rest
 
 
-@pytest.mark.parametrize("name, X, y", list(_real_datasets()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "name, X, y", list(_real_datasets()), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_real_data_test_mse(name, X, y):
     """LinearRegression on the distilled set has the full-data test MSE (issue 2's bar)."""
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0)
@@ -167,7 +179,9 @@ def test_real_data_test_mse(name, X, y):
         if m < q + 1 or m > len(y_tr):
             continue
         for solver, rtol in (("exact", 1e-4), ("lbfgs", 1e-2)):
-            X_syn, y_syn = LossMatchingDistiller(m, solver=solver, random_state=0).fit_resample(X_tr, y_tr)
+            X_syn, y_syn = LossMatchingDistiller(m, solver=solver, random_state=0).fit_resample(
+                X_tr, y_tr
+            )
             mse = mean_squared_error(y_te, LinearRegression().fit(X_syn, y_syn).predict(X_te))
             assert mse == pytest.approx(full, rel=rtol), (name, m, solver)
 
