@@ -25,3 +25,17 @@ def error_line(capsys):
         return lines[0]
 
     return read
+
+
+@pytest.fixture
+def distill_error(tmp_path, error_line):
+    """A function distilling a CSV file of the given content; returns its one error line."""
+    from skdistill._cli import main
+
+    def run(content):
+        path = tmp_path / "bad.csv"
+        path.write_text(content)
+        assert main(["distill", str(path), "-t", "y", "-m", "1", "-o", str(tmp_path / "o.csv")]) == 2
+        return error_line()
+
+    return run

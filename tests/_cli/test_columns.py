@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from skdistill._cli import main
 from skdistill._cli.columns import matrices, one_hot, plan_columns
 from skdistill._cli.console import CommandError
 
@@ -16,11 +15,8 @@ from skdistill._cli.console import CommandError
         ("a,y,sample_weight\n1,2,3\n4,5,6\n", ["already has a column 'sample_weight'"]),
     ],
 )
-def test_bad_columns(tmp_path, error_line, content, expected):
-    path = tmp_path / "bad.csv"
-    path.write_text(content)
-    assert main(["distill", str(path), "-t", "y", "-m", "1", "-o", str(tmp_path / "o.csv")]) == 2
-    line = error_line()
+def test_bad_columns(distill_error, content, expected):
+    line = distill_error(content)
     for text in expected:
         assert text in line
 
