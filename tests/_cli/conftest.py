@@ -35,7 +35,8 @@ def distill_error(tmp_path, error_line):
     def run(content):
         path = tmp_path / "bad.csv"
         path.write_text(content)
-        assert main(["distill", str(path), "-t", "y", "-m", "1", "-o", str(tmp_path / "o.csv")]) == 2
+        output = str(tmp_path / "o.csv")
+        assert main(["distill", str(path), "-t", "y", "-m", "1", "-o", output]) == 2
         return error_line()
 
     return run
