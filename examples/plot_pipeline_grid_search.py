@@ -24,13 +24,11 @@ subset of the same size (random subsets of 4 to 12 rows score below R^2 = -0.5, 
 the axes). The search picks a size from 12 rows on, with the full-data score.
 
 Run ``python plot_pipeline_grid_search.py [--quick] [--output FILE.png]``; the figure
-is saved next to this file unless ``--output`` or the environment variable
-``SKDISTILL_EXAMPLE_OUTPUT`` names another path. ``--quick`` uses three sizes and
-three folds.
+goes to ``--output``, by default ``pipeline_grid_search.png`` in the working
+directory. ``--quick`` uses three sizes and three folds.
 """
 
 import argparse
-import os
 import warnings
 from pathlib import Path
 
@@ -45,6 +43,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from skdistill import DistilledRegressor, LossMatchingDistiller
+
+# The committed full-size figures, which a --quick run must not replace.
+FIGURES = (
+    Path(__file__).resolve().parent / "figures" if "__file__" in globals() else None
+)
 
 
 class RandomSubset(BaseEstimator):
@@ -62,13 +65,17 @@ class RandomSubset(BaseEstimator):
 
 
 def parse_args(argv=None):
-    here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-    default = os.environ.get("SKDISTILL_EXAMPLE_OUTPUT", here / "plot_pipeline_grid_search.png")
     parser = argparse.ArgumentParser(description="Grid-search the number of synthetic rows.")
     parser.add_argument("--quick", action="store_true", help="three sizes, three folds")
-    parser.add_argument("--output", type=Path, default=Path(default), help="PNG to write")
+    parser.add_argument(
+        "--output", type=Path, default=Path("pipeline_grid_search.png"),
+        help="PNG to write (default: pipeline_grid_search.png in the working directory)",
+    )
     # parse_known_args: sphinx-gallery and notebooks pass arguments of their own.
-    return parser.parse_known_args(argv)[0]
+    args = parser.parse_known_args(argv)[0]
+    if args.quick and args.output.resolve().parent == FIGURES:
+        parser.error(f"--quick would overwrite the full-size figures in {FIGURES}")
+    return args
 
 
 args = parse_args()

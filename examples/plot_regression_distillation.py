@@ -30,13 +30,14 @@ sampling only at the smallest sizes of the heavy-tailed data; on the diabetes
 data it does slightly worse (its inverse-probability weights add variance).
 
 Run ``python plot_regression_distillation.py [--quick] [--output FILE.png]``; the
-figure goes to ``figures/regression_distillation.png`` beside this file unless
-``--output`` or the environment variable ``SKDISTILL_EXAMPLE_OUTPUT`` names
-another file. ``--quick`` runs two sizes and two seeds on smaller data.
+figure goes to ``--output``, by default ``regression_distillation.png`` in the
+working directory. ``--quick`` runs two sizes and two seeds on smaller data. The
+full-size figure of the documentation is ``examples/figures/regression_distillation.png``,
+made by ``python examples/plot_regression_distillation.py --output
+examples/figures/regression_distillation.png``.
 """
 
 import argparse
-import os
 import warnings
 from pathlib import Path
 
@@ -50,17 +51,24 @@ from sklearn.model_selection import train_test_split
 from skdistill import LossMatchingDistiller
 from skdistill.baselines import LeverageScoreSampler
 
+# The committed full-size figures, which a --quick run must not replace.
+FIGURES = (
+    Path(__file__).resolve().parent / "figures" if "__file__" in globals() else None
+)
+
 
 def parse_args(argv=None):
-    here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-    default = os.environ.get(
-        "SKDISTILL_EXAMPLE_OUTPUT", here / "figures" / "regression_distillation.png"
-    )
     parser = argparse.ArgumentParser(description="Test MSE against distilled set size.")
     parser.add_argument("--quick", action="store_true", help="tiny run, for smoke tests")
-    parser.add_argument("--output", type=Path, default=Path(default), help="PNG to write")
+    parser.add_argument(
+        "--output", type=Path, default=Path("regression_distillation.png"),
+        help="PNG to write (default: regression_distillation.png in the working directory)",
+    )
     # parse_known_args: sphinx-gallery and notebooks pass arguments of their own.
-    return parser.parse_known_args(argv)[0]
+    args = parser.parse_known_args(argv)[0]
+    if args.quick and args.output.resolve().parent == FIGURES:
+        parser.error(f"--quick would overwrite the full-size figures in {FIGURES}")
+    return args
 
 
 args = parse_args()
@@ -172,7 +180,11 @@ axes[0].set_yticks(ticks, [f"{t:g}" for t in ticks])
 axes[0].set_ylim(0.9, top)
 axes[0].set_ylabel("OLS test MSE / full-data OLS test MSE")
 axes[0].legend(loc="upper right", fontsize=8)
-fig.suptitle(f"Linear regression on m rows: distilled vs sampled ({n_seeds} seeds)")
+fig.suptitle(
+    f"Linear regression on m rows: distilled vs sampled ({n_seeds} seeds)\n"
+    "lines: means over the seeds; bands: their 10th to 90th percentiles",
+    fontsize=11,
+)
 
 args.output.parent.mkdir(parents=True, exist_ok=True)
 fig.savefig(args.output, dpi=90)

@@ -25,8 +25,9 @@ combination of them, so:
 
 This example distils three datasets of different widths to ``m = 60`` rows with
 ``k`` from well below to well above the threshold and shows the certified loss
-gap ``||M_syn - M_train||_2 / ||M_train||_2`` (the worst case over all linear
-models) and the test MSE of OLS trained on the synthetic rows, relative to OLS
+gap ``loss_gap_``, the ``eps`` for which every linear model's loss on the synthetic
+set lies within a factor ``1 ± eps`` of its training loss (the worst case over all
+linear models), and the test MSE of OLS trained on the synthetic rows, relative to OLS
 on all rows. The gap falls from order one to rounding error at the threshold
 (dotted line), and the distilled OLS fit becomes the full-data one; below it, the
 synthetic set matches every sampled loss and still misleads OLS.
@@ -34,13 +35,13 @@ synthetic set matches every sampled loss and still misleads OLS.
 ``p (p + 1) / 2`` times ``max(2, ln p)``, past the threshold with a margin.
 
 Run ``python plot_regressors_needed.py [--quick] [--output FILE.png]``; the
-figure goes to ``figures/regressors_needed.png`` beside this file unless
-``--output`` or the environment variable ``SKDISTILL_EXAMPLE_OUTPUT`` names
-another file. ``--quick`` runs a few values of ``k`` on one seed.
+figure goes to ``--output``, by default ``regressors_needed.png`` in the working
+directory. ``--quick`` runs a few values of ``k`` on one seed. The full-size
+figure of the documentation is ``examples/figures/regressors_needed.png``, made by
+``python examples/plot_regressors_needed.py --output examples/figures/regressors_needed.png``.
 """
 
 import argparse
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -52,17 +53,24 @@ from sklearn.model_selection import train_test_split
 
 from skdistill import LossMatchingDistiller
 
+# The committed full-size figures, which a --quick run must not replace.
+FIGURES = (
+    Path(__file__).resolve().parent / "figures" if "__file__" in globals() else None
+)
+
 
 def parse_args(argv=None):
-    here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-    default = os.environ.get(
-        "SKDISTILL_EXAMPLE_OUTPUT", here / "figures" / "regressors_needed.png"
-    )
     parser = argparse.ArgumentParser(description="Loss gap against the number of regressors.")
     parser.add_argument("--quick", action="store_true", help="tiny run, for smoke tests")
-    parser.add_argument("--output", type=Path, default=Path(default), help="PNG to write")
+    parser.add_argument(
+        "--output", type=Path, default=Path("regressors_needed.png"),
+        help="PNG to write (default: regressors_needed.png in the working directory)",
+    )
     # parse_known_args: sphinx-gallery and notebooks pass arguments of their own.
-    return parser.parse_known_args(argv)[0]
+    args = parser.parse_known_args(argv)[0]
+    if args.quick and args.output.resolve().parent == FIGURES:
+        parser.error(f"--quick would overwrite the full-size figures in {FIGURES}")
+    return args
 
 
 args = parse_args()
@@ -151,7 +159,7 @@ for ax in axes:
     ax.grid(True, which="major", alpha=0.3)
     ax.set_xticks([0.1, 0.2, 0.5, 1, 2, 5], ["0.1", "0.2", "0.5", "1", "2", "5"])
     ax.minorticks_off()
-axes[0].set_ylabel("certified loss gap ||M_syn - M_train|| / ||M_train||")
+axes[0].set_ylabel("certified loss gap loss_gap_ (losses within 1 ± gap)")
 axes[0].set_title(f"worst-case loss gap over all linear models (m = {m})", fontsize=10)
 axes[0].annotate(
     "k = p (p + 1) / 2",
@@ -169,7 +177,11 @@ axes[1].set_yticks(ticks, [f"{t:g}" for t in ticks])
 axes[1].set_ylabel("OLS test MSE / full-data OLS test MSE")
 axes[1].set_title("OLS trained on the distilled rows", fontsize=10)
 axes[0].legend(loc="lower left", fontsize=8)
-fig.suptitle(f"Loss matching needs p (p + 1) / 2 random regressors ({n_seeds} seeds)")
+fig.suptitle(
+    f"Loss matching needs p (p + 1) / 2 random regressors ({n_seeds} seeds)\n"
+    "lines: medians over the seeds; bands: their range",
+    fontsize=11,
+)
 
 args.output.parent.mkdir(parents=True, exist_ok=True)
 fig.savefig(args.output, dpi=90)

@@ -9,7 +9,7 @@ holds for the uncentred second moment and no orthogonality to the ones vector.
 
 Any factor ``R`` gives the same set: another is ``Q R`` with ``Q`` orthogonal, and
 the polar factor of ``B Q^T`` is that of ``B`` times ``Q^T``, so ``W R`` does not
-change. The Cholesky factor is the cheapest by far (``docs/benchmarks.md``), which
+change. The Cholesky factor is the cheapest by far (``docs/benchmarks.rst``), which
 matters when the set is rebuilt after every chunk of a stream.
 """
 

@@ -135,7 +135,7 @@ def _block_buffers(rows, *widths):
 
     A fresh megabyte-sized array is a fresh mapping whose first touch costs
     hundreds of page faults, a noticeable part of a 4 MiB chunk's pass
-    (``docs/benchmarks.md``). Each thread keeps one buffer per width, about 1 MiB
+    (``docs/benchmarks.rst``). Each thread keeps one buffer per width, about 1 MiB
     in all.
     """
     cache = _workspace.__dict__
@@ -269,7 +269,7 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_threads=None
 
     # Threads with one BLAS thread each: they also parallelise the shifted
     # copies, which threaded BLAS alone leaves serial, and a product this thin
-    # gains little from BLAS threads (docs/benchmarks.md).
+    # gains little from BLAS threads (docs/benchmarks.rst).
     parts = thread_map(one, slices, n_threads)
     total = None
     for part in parts:

@@ -9,7 +9,7 @@ the reward of a Bellman loss. A column with no spread keeps the scale 1.
 The whitener goes one step further for the linear loss matching: on top of the
 standardiser it rotates and scales the rows so that their training covariance
 (second moment without an intercept) is the identity on the data's numerical
-range, where the loss matching is perfectly conditioned (DESIGN.md, section 5).
+range, where the loss matching is perfectly conditioned (the docs' guarantees page).
 """
 
 from typing import NamedTuple

@@ -17,7 +17,7 @@ def single_threaded_blas():
     """Context limiting BLAS to one thread, for small dense algebra.
 
     Multi-threaded BLAS on matrices of tens of rows is slower than one thread, and
-    far slower (by orders of magnitude, ``docs/benchmarks.md``) right after a
+    far slower (by orders of magnitude, ``docs/benchmarks.rst``) right after a
     large product has left the other BLAS threads spinning. The controller is
     built once (it scans the loaded libraries).
     """
@@ -54,7 +54,7 @@ def thread_map(func, items, n_threads=None):
     product gets the threads that product would.
     The calling thread works too, beside ``n_threads - 1`` threads kept between
     calls (starting a pool costs a noticeable part of a 40 MiB chunk's pass,
-    ``docs/benchmarks.md``). Each takes the next item when it is free, so a thread
+    ``docs/benchmarks.rst``). Each takes the next item when it is free, so a thread
     that starts late -- a virtual core waking from idle can take milliseconds --
     does less, and one that never starts (the pool busy with another caller's
     items) is cancelled; the results are in the order of ``items`` whatever the

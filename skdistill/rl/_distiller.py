@@ -151,7 +151,7 @@ class BellmanDistiller(BaseDistiller):
         Number of training transitions.
     n_features_in_ : int
         Number of observation features.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the observation features, when observations is a DataFrame.
 
     See Also
@@ -264,7 +264,9 @@ class BellmanDistiller(BaseDistiller):
         actions : array-like of shape (n_samples,)
             Integer action labels (a finite action set).
         rewards : array-like of shape (n_samples,)
+            Rewards of the transitions.
         next_observations : array-like of shape (n_samples, n_features)
+            States the transitions lead to.
         terminals : array-like of shape (n_samples,), default=None
             True (or 1) where the episode ended: no bootstrap from the next
             state. ``None`` means no transition is terminal. Time-limit

@@ -52,7 +52,7 @@ class FittedQIteration(BaseEstimator):
         Bellman iterations run so far.
     n_features_in_ : int
         Number of observation features.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the observation features, when observations is a DataFrame.
 
     See Also
@@ -125,7 +125,9 @@ class FittedQIteration(BaseEstimator):
         actions : array-like of shape (n_samples,)
             Integer action labels.
         rewards : array-like of shape (n_samples,)
+            Rewards of the transitions.
         next_observations : array-like of shape (n_samples, n_features)
+            States the transitions lead to.
         terminals : array-like of shape (n_samples,), default=None
             True where the episode ended (no bootstrap); ``None`` means none did.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -180,6 +182,7 @@ class FittedQIteration(BaseEstimator):
         Parameters
         ----------
         observations : array-like of shape (n_samples, n_features)
+            States.
 
         Returns
         -------
@@ -198,6 +201,7 @@ class FittedQIteration(BaseEstimator):
         Parameters
         ----------
         observations : array-like of shape (n_samples, n_features)
+            States.
 
         Returns
         -------

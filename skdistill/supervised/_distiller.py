@@ -115,7 +115,7 @@ class LossMatchingDistiller(BaseStreamingDistiller):
     max_iter : int, default=2000
         Maximum L-BFGS iterations. With ``kernel="rbf"`` the objective cannot
         reach 0, so the default runs all of them; far fewer give most of the
-        benefit (the measurements are in ``docs/benchmarks.md``).
+        benefit (the measurements are in ``docs/benchmarks.rst``).
     tol : float, default=0.0
         L-BFGS stops when the objective (mean squared loss mismatch) falls by less
         than ``tol`` in a step or the projected gradient is below ``tol``; the
@@ -189,8 +189,12 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         ``partial_fit`` since.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    DistilledRegressor : Distil, then fit any regressor on the synthetic set.
 
     Notes
     -----
@@ -205,12 +209,8 @@ class LossMatchingDistiller(BaseStreamingDistiller):
     moments the match is approximate: ``loss_gap_`` reports how close.
 
     ``kernel="rbf"`` helps learners that follow smooth structure at the scale of
-    ``gamma`` (MLPs, SVR, k-NN) and trees little; ``docs/benchmarks.md`` has the
+    ``gamma`` (MLPs, SVR, k-NN) and trees little; ``docs/benchmarks.rst`` has the
     measurements and where it loses.
-
-    See Also
-    --------
-    DistilledRegressor : Distil, then fit any regressor on the synthetic set.
 
     References
     ----------
