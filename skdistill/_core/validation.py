@@ -147,3 +147,10 @@ def column_names(n_features, n_targets, feature_names=None):
     )
     targets = ["y"] if n_targets == 1 else [f"column {k} of y" for k in range(n_targets)]
     return features + targets
+
+
+def check_squarable_moments(moments, sample, n_features, feature_names=None):
+    """:func:`check_squarable` of the columns of ``[X, y]`` with these moments."""
+    names = column_names(n_features, moments.mean.shape[0] - n_features, feature_names)
+    spread = np.sqrt(np.clip(np.diag(moments.covariance), 0.0, None))
+    check_squarable(moments.mean, spread, sample, names)

@@ -8,12 +8,12 @@ import numpy as np
 from .._core.random_models import sample_gaussian_models
 from .._core.sklearn_private import Interval, StrOptions
 from .._core.threads import blas_threads, single_threaded_blas
-from .._core.validation import check_squarable, column_names, float_dtype
+from .._core.validation import check_squarable_moments, float_dtype
 from ..base import BaseStreamingDistiller
 from ._certify import as_returned, certify_rows, warn_if_inexact
 from ._family import SolverOptions
 from ._linear import LinearFamily
-from ._rbf import summarise_rbf
+from ._rbf import summarise_rbf, unsupported_with_rbf
 
 # Held-out random regressors used for ``heldout_loss_gap_``.
 _N_CHECK = 200
@@ -78,14 +78,24 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         Number ``D`` of random Fourier features for ``kernel="rbf"``. The data
         pass costs ``O(n (d D + D^2))`` and each L-BFGS step ``O(m p^2)``,
         ``p = D + q + 1``. Ignored for ``kernel="linear"``.
-    solver : {"exact", "lbfgs"}, default="exact"
-        Closed-form moment matching, or the paper's L-BFGS loss matching. With
-        ``kernel="rbf"`` the rows are always optimised by L-BFGS through the
-        features; ``"exact"`` starts from the closed-form linear match and ends
-        with it (nearest rows with exactly the training mean and covariance of
-        ``(x, y)``), so linear models stay exact, while ``"lbfgs"`` starts from
-        the random subset and matches the linear part only as part of the
-        objective.
+    solver : {"exact", "lbfgs", "reweight"}, default="exact"
+        Closed-form moment matching, the paper's L-BFGS loss matching, or
+        reweighting real rows. With ``kernel="rbf"`` the rows are always
+        optimised by L-BFGS through the features; ``"exact"`` starts from the
+        closed-form linear match and ends with it (nearest rows with exactly the
+        training mean and covariance of ``(x, y)``), so linear models stay exact,
+        while ``"lbfgs"`` starts from the random subset and matches the linear part
+        only as part of the objective. ``"reweight"`` (``kernel="linear"`` only)
+        returns the ``n_synthetic`` start rows unchanged, so every synthetic row is
+        a training row, with the non-negative ``sample_weight_`` closest to uniform
+        (chi-square distance) that give them exactly the training mean and
+        covariance of ``(x, y)`` (calibration weighting, Deville and Sarndal 1992);
+        every linear model fitted with ``sample_weight_`` then matches the
+        full-data fit. That needs ``p (p + 1) / 2`` moment constraints, ``p =
+        n_features + n_targets + 1``: ``n_synthetic`` must be at least that, and
+        rows drawn at random often need several times that. Below, the closest
+        non-negative weights are returned with a warning naming the size, and
+        ``loss_gap_`` certifies how close they are.
     n_regressors : "auto" or int, default="auto"
         Number ``k`` of random regressors for ``solver="lbfgs"``. ``"auto"`` uses
         ``ceil(p (p + 1) / 2 * max(2, ln p))`` with ``p = q + fit_intercept``: the
@@ -144,7 +154,9 @@ class LossMatchingDistiller(BaseStreamingDistiller):
     sample_weight_ : ndarray of shape (n_synthetic,)
         Weight of every synthetic row, ``n_samples / n_synthetic`` (the training
         weight sum over ``n_synthetic`` with ``sample_weight``), so that sum-based
-        objectives such as Ridge's mean the same as on the full data.
+        objectives such as Ridge's mean the same as on the full data. With
+        ``solver="reweight"``, the calibration weights (non-negative, summing to
+        the training weight sum when exact).
     regressors_ : ndarray of shape (n_regressors, p)
         The random regressors, in standardised homogenised coordinates: those
         matched by ``"lbfgs"`` (drawn ``N(0, I / p)`` in whitened coordinates with
@@ -248,7 +260,7 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         "kernel": [StrOptions({"linear", "rbf"})],
         "gamma": [None, Interval(Real, 0, None, closed="neither")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "solver": [StrOptions({"exact", "lbfgs"})],
+        "solver": [StrOptions({"exact", "lbfgs", "reweight"})],
         "n_regressors": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "sampling": [StrOptions({"whitened", "standardised"})],
         "fit_intercept": ["boolean"],
@@ -294,6 +306,8 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         for name in ("feature_map_", "gamma_"):  # left by an earlier kernel="rbf" fit
             self.__dict__.pop(name, None)
         if self.kernel == "rbf":
+            if self.solver == "reweight":
+                raise ValueError(unsupported_with_rbf("solver='reweight'"))
             return self._fit_resample_rbf(X, Y, sample_weight)
         return super()._fit_resample(X, Y, sample_weight)
 
@@ -332,25 +346,12 @@ class LossMatchingDistiller(BaseStreamingDistiller):
             )
 
     def _check_streamable(self, what):
-        kernel = self.kernel
-        if kernel != "linear":
-            raise ValueError(
-                f"{what} supports kernel='linear' only, got kernel={kernel!r}. The "
-                "random-feature map of kernel='rbf' (its input scaling and, by default, "
-                "its gamma) is fitted on a sample of all the training rows, which a "
-                "stream or a Dask pass does not have when it starts, and every refresh "
-                "would rerun L-BFGS through the features. Use fit on an in-memory "
-                "array (for instance a large random subset) with kernel='rbf'."
-            )
+        if self.kernel == "rbf":
+            raise ValueError(unsupported_with_rbf(what))
 
     def _check_squarable(self, moments, sample, n_features):
-        names = column_names(
-            n_features,
-            moments.mean.shape[0] - n_features,
-            getattr(self, "feature_names_in_", None),
-        )
-        spread = np.sqrt(np.clip(np.diag(moments.covariance), 0.0, None))
-        check_squarable(moments.mean, spread, sample, names)
+        names = getattr(self, "feature_names_in_", None)
+        check_squarable_moments(moments, sample, n_features, names)
 
     def _distil(self, family, Z0, seed, *, n_features, dtypes, n_threads=1):
         """Solve, certify, store: the steps that never see the training rows.
@@ -363,7 +364,8 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         """
         model_seed, check_seed, *solver_seeds = seed.spawn(2 + family.n_solver_seeds)
         m = Z0.shape[0]
-        self.solver_ = self.solver if m >= family.min_rows_exact() else "lbfgs"
+        enough = m >= family.min_rows_exact() or self.solver == "reweight"
+        self.solver_ = self.solver if enough else "lbfgs"
         options = SolverOptions(
             self.n_regressors,
             self.sampling,
@@ -375,7 +377,11 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         )
         solution = family.solvers[self.solver_](family, Z0, model_seed, solver_seeds, options)
         Z = as_returned(solution.Z, n_features, dtypes)
-        self.sample_weight_ = np.full(m, family.moments.weight_sum / m)
+        self.sample_weight_ = (
+            np.full(m, family.moments.weight_sum / m)
+            if solution.sample_weight is None
+            else solution.sample_weight
+        )
         V_check = sample_gaussian_models(_N_CHECK, family.n_dims, check_seed, n_jobs=self.n_jobs)
         certificate = certify_rows(family, Z, self.sample_weight_, V_check)
         self.loss_gap_, self.linear_loss_gap_, self.heldout_loss_gap_ = certificate
@@ -388,5 +394,7 @@ class LossMatchingDistiller(BaseStreamingDistiller):
             warn_if_inexact(
                 self.linear_loss_gap_, self.solver_, self.n_iter_, family.linear, dtypes
             )
+        elif solution.calibrated is False:
+            warnings.warn(family.shortfall_message(m, self.loss_gap_), UserWarning)
         return Z
 

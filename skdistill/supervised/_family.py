@@ -31,12 +31,20 @@ class Solution(NamedTuple):
     sampled_dims : int
         Dimension of the coordinates the regressors were drawn in (the rank of
         the training rows when whitened), which their number must pin down.
+    sample_weight : ndarray of shape (m,) or None
+        Weights of the rows, for a solver that weighs real rows
+        (``"reweight"``); None for the solvers that move rows, whose rows weigh
+        alike.
+    calibrated : bool or None
+        For ``"reweight"``: whether the weights meet the moment constraints.
     """
 
     Z: np.ndarray
     n_iter: int = 0
     regressors: np.ndarray = None
     sampled_dims: int = 0
+    sample_weight: np.ndarray = None
+    calibrated: bool = None
 
     @property
     def n_regressors(self):

@@ -2,7 +2,8 @@
 
 The loss of every such regressor is ``v^T M v`` for the second-moment matrix ``M`` of
 the standardised, homogenised rows, so the training side is the summary's moments
-alone. Two solvers: the closed-form moment match and the paper's Algorithm 1.
+alone. Three solvers: the closed-form moment match, the paper's Algorithm 1, and
+calibration weights of the real start rows.
 """
 
 from functools import cached_property
@@ -16,6 +17,7 @@ from .._core.exact import match_moments_exact, min_rows_exact
 from .._core.lbfgs import MAX_RESTARTS, full_rank_start, solve_loss_matching
 from .._core.moments import moments_of_rows
 from .._core.random_models import auto_n_models, sample_gaussian_models
+from .._core.reweight import calibrate, n_constraints, reweight_shortfall_message
 from .._core.standardise import standardiser, whitener
 from ._family import Solution
 
@@ -31,6 +33,20 @@ def solve_exact(family, Z0, model_seed, solver_seeds, options):
         random_state=np.random.default_rng(completion_seed),
     )
     return Solution(Z)
+
+
+def solve_reweight(family, Z0, model_seed, solver_seeds, options):
+    """The start rows unchanged, with the non-negative weights closest to uniform
+    that give them the training mean and covariance (:func:`calibrate`).
+
+    ``Z0`` are drawn with probability proportional to the training weights, so
+    their base weights are uniform, ``W / m``. Where no non-negative weights meet
+    the constraints the closest are returned, with ``calibrated=False``.
+    """
+    m = Z0.shape[0]
+    base = np.full(m, family.moments.weight_sum / m)
+    result = calibrate(Z0, base, family.moments, family.fit_intercept)
+    return Solution(Z0.copy(), sample_weight=result.weights, calibrated=result.met)
 
 
 def solve_lbfgs(family, Z0, model_seed, solver_seeds, options):
@@ -123,7 +139,7 @@ class LinearFamily:
         Models with an intercept (a trailing 1) or homogeneous ones.
     """
 
-    solvers = {"exact": solve_exact, "lbfgs": solve_lbfgs}
+    solvers = {"exact": solve_exact, "lbfgs": solve_lbfgs, "reweight": solve_reweight}
     n_solver_seeds = 1
     linear_block = slice(None)
 
@@ -168,6 +184,8 @@ class LinearFamily:
         there are enough rows and at least ``p (p + 1) / 2`` regressors to pin
         the moments down.
         """
+        if solver == "reweight":
+            return bool(solution.calibrated)
         if solver == "exact":
             # Without an intercept and without a row to spare, the closed form
             # matches homogeneous models only, which the certificate may not resolve.
@@ -175,6 +193,14 @@ class LinearFamily:
         # The regressors pin down the moments of the coordinates they were drawn in.
         p = solution.sampled_dims
         return m >= self.min_rows_exact() and solution.n_regressors >= p * (p + 1) // 2
+
+    def n_constraints(self):
+        """Moment constraints that weights of real rows must meet: ``p (p + 1) / 2``."""
+        return n_constraints(self.moments.mean.shape[0], self.fit_intercept)
+
+    def shortfall_message(self, m, loss_gap):
+        """Why ``solver="reweight"`` is not exact with ``m`` rows, and the size needed."""
+        return reweight_shortfall_message(m, self.n_constraints(), loss_gap)
 
     def fallback_message(self, m, loss_gap, linear_loss_gap):
         """Why ``solver="exact"`` fell back to L-BFGS, and what that gave."""

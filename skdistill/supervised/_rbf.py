@@ -369,3 +369,21 @@ def summarise_rbf(X, Y, sample_weight, *, n_synthetic, gamma, n_components, fit_
     Z0 = draw_rows(X, Y, sample_weight, n_synthetic, np.random.default_rng(subset_seed))
     family = RBFFamily(moments, feature_map, gamma, fit_intercept)
     return family, Z0, solver_seed
+
+
+def unsupported_with_rbf(what):
+    """Why ``what`` (a stream, Dask input, ``solver="reweight"``) refuses ``kernel="rbf"``."""
+    if what == "solver='reweight'":
+        why = (
+            "random-feature moments are not linear constraints on the weights of the "
+            "rows' (x, y)"
+        )
+    else:
+        why = (
+            "the random-feature map of kernel='rbf' (its input scaling and, by default, "
+            "its gamma) is fitted on a sample of all the training rows, which a stream or "
+            "a Dask pass does not have when it starts, and every refresh would rerun "
+            "L-BFGS through the features. Use fit on an in-memory array (for instance a "
+            "large random subset) with kernel='rbf'"
+        )
+    return f"{what} supports kernel='linear' only, got kernel='rbf': {why}."

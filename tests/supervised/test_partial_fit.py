@@ -78,7 +78,7 @@ def test_chunk_sizes_and_order_do_not_matter(seed, cuts, order_seed, t):
     np.testing.assert_allclose(moments.mean, full.mean, rtol=1e-13, atol=1e-14 * scale)
     scale = np.abs(full.comoment).max()
     np.testing.assert_allclose(moments.comoment, full.comoment, rtol=1e-12, atol=1e-13 * scale)
-    assert distiller.loss_gap_ < 1e-12
+    assert distiller.loss_gap_ < 1e-10  # multiplicative: rounding relative to every direction
     _assert_same_ols(X, y, distiller.X_synthetic_, distiller.y_synthetic_)
 
 
