@@ -107,9 +107,10 @@ def certify(M_syn, M_train, V_check, linear_block=slice(None)):
     ``linear_block`` indexes the coordinates of the linear models within the
     family's (all of them for a linear family).
     """
-    block = (linear_block, linear_block)
-    return Certificate(
-        multiplicative_gap(M_syn, M_train),
-        multiplicative_gap(M_syn[block], M_train[block]),
-        heldout_loss_gap(V_check, M_syn, M_train),
-    )
+    gap = multiplicative_gap(M_syn, M_train)
+    if linear_block != slice(None):
+        block = (linear_block, linear_block)
+        linear_gap = multiplicative_gap(M_syn[block], M_train[block])
+    else:  # a linear family: its models are the linear ones
+        linear_gap = gap
+    return Certificate(gap, linear_gap, heldout_loss_gap(V_check, M_syn, M_train))
