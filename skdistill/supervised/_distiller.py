@@ -127,9 +127,10 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         reach 0, so the default runs all of them; far fewer give most of the
         benefit (the measurements are in ``docs/benchmarks.rst``).
     tol : float, default=0.0
-        L-BFGS stops when the objective (mean squared loss mismatch) falls by less
-        than ``tol`` in a step or the projected gradient is below ``tol``; the
-        default 0 runs to machine precision (or ``max_iter``).
+        L-BFGS stops when the objective falls by less than ``tol`` in a step or the
+        projected gradient is below it; 0 runs to rounding level (a mean squared
+        relative loss error of ``(100 eps)^2`` with ``sampling="whitened"``, machine
+        precision otherwise) or ``max_iter``.
     chunk_size : int, default=None
         Rows per chunk of the data pass; ``None`` uses about 4 MiB per chunk.
     random_state : int, RandomState instance or None, default=None
@@ -366,15 +367,8 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         m = Z0.shape[0]
         enough = m >= family.min_rows_exact() or self.solver == "reweight"
         self.solver_ = self.solver if enough else "lbfgs"
-        options = SolverOptions(
-            self.n_regressors,
-            self.sampling,
-            self.max_iter,
-            self.tol,
-            self.n_jobs,
-            self.verbose,
-            n_threads,
-        )
+        params = (self.n_regressors, self.sampling, self.max_iter, self.tol, self.n_jobs)
+        options = SolverOptions(*params, self.verbose, n_threads)
         solution = family.solvers[self.solver_](family, Z0, model_seed, solver_seeds, options)
         Z = as_returned(solution.Z, n_features, dtypes)
         self.sample_weight_ = (

@@ -85,7 +85,7 @@ def solve_lbfgs(family, Z0, model_seed, solver_seeds, options):
             model_losses(V, coords.M_train),
             fit_intercept=family.fit_intercept,
             max_iter=options.max_iter,
-            tol=options.tol,
+            tol=options.tol if coords.literal or options.tol > 0 else ROUNDING_OBJECTIVE,
             verbose=options.verbose,
             max_restarts=0 if coords.literal else MAX_RESTARTS,
             n_threads=_objective_threads(options, coords.literal),
@@ -95,6 +95,12 @@ def solve_lbfgs(family, Z0, model_seed, solver_seeds, options):
         V = coords.map.standardise_models(V)
     W = coords.map.inverse_transform(W)
     return Solution(W, n_iter, V, sampled_dims=coords.sampled_dims)
+
+
+# In whitened coordinates the objective is the mean squared relative loss error: below
+# (100 eps)^2 every relative error is at rounding level and further steps leave the
+# rows, in float64, as they are.
+ROUNDING_OBJECTIVE = (100 * np.finfo(np.float64).eps) ** 2
 
 
 def _objective_threads(options, literal):
