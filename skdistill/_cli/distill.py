@@ -103,7 +103,7 @@ def _add_options(parser):
         "-v",
         action="count",
         default=0,
-        help="progress on stderr; twice (-vv) also prints every optimiser step",
+        help="progress on stderr, a line every few seconds at least; -vvv: every optimiser step",
     )
 
 
@@ -284,14 +284,14 @@ def _report(distiller, args, n_rows, features, targets):
     )
     if args.kernel == "linear":
         print(
-            f"certified loss gap: {distiller.loss_gap_:.3g} (relative worst-case loss gap "
-            "over all linear models); held-out random models: "
-            f"{distiller.heldout_loss_gap_:.3g}"
+            f"certified loss gap: {distiller.loss_gap_:.3g} (every linear model's loss on the "
+            "output is within a factor 1 ± that of its loss on the input); held-out random "
+            f"models: {distiller.heldout_loss_gap_:.3g}"
         )
     else:
         print(
-            f"certified loss gap: {distiller.loss_gap_:.3g} (relative worst-case loss gap "
-            f"over all models linear in the random features and x); linear models alone: "
+            f"certified loss gap: {distiller.loss_gap_:.3g} (over all models linear in the "
+            f"random features and x, as a factor on the loss); linear models alone: "
             f"{distiller.linear_loss_gap_:.3g}; held-out random models: "
             f"{distiller.heldout_loss_gap_:.3g}"
         )

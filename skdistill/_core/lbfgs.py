@@ -11,6 +11,8 @@ with gradient ``(4 / (k m)) Z V^T diag(e) V``: O(k p^2 + m p^2) per step and
 nothing that depends on the number of training rows.
 """
 
+import time
+
 import numpy as np
 from scipy import linalg
 from scipy.optimize import minimize
@@ -140,8 +142,8 @@ def minimize_lbfgs(
     rows ``x``, starting from the rows ``x0``. ``tol`` bounds both
     the relative decrease and the projected gradient (0 runs to machine
     precision or ``max_iter``); BLAS is limited to one thread, the matrices being
-    small. ``verbose > 1`` prints the objective at every iteration, ``verbose``
-    a summary.
+    small. ``verbose`` prints the iteration and the objective at most every
+    ``PROGRESS_SECONDS`` (every iteration with ``verbose > 2``) and a summary.
 
     When the line search ends abnormally (an outdated curvature memory can stop
     L-BFGS far from the optimum), the run restarts from the point reached with a
@@ -156,12 +158,7 @@ def minimize_lbfgs(
         The last run's result, with ``nit``, ``nfev`` and ``njev`` summed over all
         runs and ``n_restarts`` the number of restarts.
     """
-    callback = None
-    if verbose > 1:
-
-        def callback(intermediate_result):
-            print(f"{label}: objective {intermediate_result.fun:.6g}")
-
+    callback = _progress(label, verbose) if verbose else None
     x = np.ascontiguousarray(x0, dtype=np.float64).ravel()
     totals = {"nit": 0, "nfev": 0, "njev": 0}
     previous = np.inf
@@ -188,6 +185,28 @@ def minimize_lbfgs(
             f"({result.message})"
         )
     return result.x.reshape(np.shape(x0)), result
+
+
+# Longest silence of a verbose L-BFGS run, in seconds.
+PROGRESS_SECONDS = 2.0
+
+
+def _progress(label, verbose):
+    """An L-BFGS callback printing the objective, at most every PROGRESS_SECONDS."""
+    state = {"iteration": 0, "last": time.perf_counter()}
+
+    def callback(intermediate_result):
+        state["iteration"] += 1
+        now = time.perf_counter()
+        if verbose > 2 or now - state["last"] >= PROGRESS_SECONDS:
+            state["last"] = now
+            print(
+                f"{label}: iteration {state['iteration']}, objective "
+                f"{intermediate_result.fun:.6g}",
+                flush=True,
+            )
+
+    return callback
 
 
 def _run_lbfgs(fun, x, args, max_iter, tol, callback):

@@ -111,7 +111,8 @@ class BellmanDistiller(BaseDistiller):
         Threads (joblib) for the predictors' training losses. The moment passes
         over the transitions use the threads BLAS has, like ``X.T @ X``.
     verbose : int, default=0
-        Verbosity; ``1`` prints L-BFGS progress.
+        Verbosity: ``1`` prints L-BFGS progress at least every few seconds and
+        a summary, ``3`` every step.
 
     Attributes
     ----------

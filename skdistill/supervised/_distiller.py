@@ -144,7 +144,8 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         so does the whitened L-BFGS objective over its regressors unless
         ``n_jobs`` is given. The result depends on neither.
     verbose : int, default=0
-        Verbosity; ``2`` prints L-BFGS progress.
+        Verbosity: ``1`` prints L-BFGS progress at least every few seconds and
+        a summary, ``3`` every step.
 
     Attributes
     ----------

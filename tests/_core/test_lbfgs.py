@@ -136,3 +136,20 @@ def test_blocked_objective_does_not_depend_on_threads(monkeypatch):
     np.testing.assert_array_equal(one[1], two[1])
     assert one[0] == pytest.approx(whole[0], rel=1e-12)
     np.testing.assert_allclose(one[1], whole[1], rtol=1e-12, atol=1e-15)
+
+
+def test_verbose_progress_is_throttled(monkeypatch, capsys):
+    from skdistill._core import lbfgs
+
+    def quadratic(x):
+        return float(x @ x), 2 * x
+
+    x0 = np.arange(1.0, 30.0)
+    monkeypatch.setattr(lbfgs, "PROGRESS_SECONDS", 1e9)  # only the summary
+    minimize_lbfgs(quadratic, x0, max_iter=50, tol=0.0, verbose=1, label="test")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("test:") and "iterations" in lines[0]
+    monkeypatch.setattr(lbfgs, "PROGRESS_SECONDS", 0.0)  # a line at every iteration
+    _, result = minimize_lbfgs(quadratic, x0, max_iter=50, tol=0.0, verbose=1, label="test")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == result.nit + 1 and "iteration 1, objective" in lines[0]
