@@ -1,5 +1,7 @@
 """Messages for bad input name the problem in the user's terms (issue 12)."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -80,3 +82,14 @@ def test_huge_weights_in_dask_input_are_blamed_on_sample_weight():
     chunks = [da.from_array(a, chunks=30) for a in (X, y, w)]
     with pytest.raises(ValueError, match=r"^sample_weight has values so large .* Dask block"):
         LossMatchingDistiller(n_synthetic=5).fit(*chunks[:2], sample_weight=chunks[2])
+
+
+def test_integer_class_labels_get_a_warning():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(UserWarning, match="look like class labels.*regression distiller"):
+        LossMatchingDistiller(20, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LossMatchingDistiller(20, random_state=0).fit(X, y.astype(float))

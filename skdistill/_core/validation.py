@@ -1,5 +1,7 @@
 """Checks of the input that every distiller shares, with messages in the user's terms."""
 
+import warnings
+
 import numpy as np
 from scipy import sparse
 from sklearn import config_context
@@ -79,6 +81,8 @@ def check_numeric_target(y):
     if sparse.issparse(y):
         return
     values = np.asarray(y)
+    if values.dtype.kind in "biu":
+        _warn_if_class_labels(values)
     if values.dtype.kind not in "USO":
         return
     strings = (v for v in values.flat if isinstance(v, (str, bytes)))
@@ -92,6 +96,22 @@ def check_numeric_target(y):
     raise ValueError(
         f"y must be numeric (a regression target); got strings such as {example!r}{hint}."
     )
+
+
+# Distinct integer values up to which an integer target looks like class labels.
+_MAX_LABELS = 10
+
+
+def _warn_if_class_labels(values):
+    labels = np.unique(values)
+    if len(labels) <= _MAX_LABELS:
+        warnings.warn(
+            f"y holds {len(labels)} distinct integers ({', '.join(map(str, labels[:5]))}"
+            f"{', ...' if len(labels) > 5 else ''}), which look like class labels. This "
+            "is a regression distiller: y is matched as a number and the synthetic y are "
+            "not labels. Pass y as floats to silence this if it is a quantity.",
+            UserWarning,
+        )
 
 
 def is_dask_collection(obj):
