@@ -334,13 +334,14 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         return Z[:, : X.shape[1]], Z[:, X.shape[1] :]
 
     def _distil_summary(self, summary):
-        self._check_squarable(summary.moments, summary.start_rows(), summary.n_features)
+        start = summary.start_rows()
+        self._check_squarable(summary.moments, start, summary.n_features)
         n_threads = blas_threads()  # the budget of the solver's BLAS-like passes
         with single_threaded_blas():
             family = LinearFamily(summary.moments, self.fit_intercept)
             return self._distil(
                 family,
-                summary.start_rows(),
+                start,
                 summary.solver_seed(),
                 n_features=summary.n_features,
                 dtypes=summary.output[:2],
@@ -368,8 +369,8 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         m = Z0.shape[0]
         enough = m >= family.min_rows_exact() or self.solver == "reweight"
         self.solver_ = self.solver if enough else "lbfgs"
-        params = (self.n_regressors, self.sampling, self.max_iter, self.tol, self.n_jobs)
-        options = SolverOptions(*params, self.verbose, n_threads)
+        options = SolverOptions(self.n_regressors, self.sampling, self.max_iter, self.tol,
+                                self.n_jobs, self.verbose, n_threads)
         solution = family.solvers[self.solver_](family, Z0, model_seed, solver_seeds, options)
         Z = as_returned(solution.Z, n_features, dtypes)
         self.sample_weight_ = (

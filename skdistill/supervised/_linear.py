@@ -188,7 +188,7 @@ class LinearFamily:
 
         The closed form does by construction; L-BFGS does at its optimum once
         there are enough rows and at least ``p (p + 1) / 2`` regressors to pin
-        the moments down.
+        the moments down; reweighting does where its constraints were met.
         """
         if solver == "reweight":
             return bool(solution.calibrated)
