@@ -1,44 +1,51 @@
-"""Offline RL: greedy returns of Fitted-Q Iteration on distilled vs subsampled data.
+"""Offline RL: greedy returns of Fitted-Q Iteration on distilled vs subsampled transitions.
 
-For each environment (CartPole-v1, Acrobot-v1; MountainCar-v0 on request) the
-benchmark collects ``--n-transitions`` transitions with an epsilon-greedy
-heuristic policy, then for every size ``m`` and seed trains ExtraTrees FQI on
+For each environment (CartPole-v1, Acrobot-v1; MountainCar-v0 on request) and each
+offline collection (``--collections``: epsilon-greedy heuristic behaviour policies,
+``epsilon:seed``), the benchmark collects ``--n-transitions`` transitions, then for
+every size ``m`` and seed trains Fitted-Q Iteration with every learner
+(``--learners``: ``trees:N:LEAF`` for ExtraTrees with N trees and
+``min_samples_leaf=LEAF``, ``mlp`` for the neural configuration below) on
 
-* ``plain``: a uniformly random subset of m transitions;
-* ``stratified``: a random subset drawn per (action, terminal) cell in the
-  data's proportions, weighted to keep the proportions exactly -- the baseline;
-* ``exact``: ``BellmanDistiller`` defaults (decomposable features, exact
-  per-cell moments: every decomposable linear Bellman loss matched exactly);
-* ``lbfgs``: ``BellmanDistiller(features="per_action", solver="lbfgs")``, the
-  paper's Algorithm 2 (``--lbfgs-predictors`` predictors, ``--lbfgs-iter``
-  L-BFGS iterations);
-* ``select``: ``BellmanDistiller(features="per_action", solver="select")``, real
-  transitions chosen per cell by herding on the Bellman losses of random
-  per-action linear Q-predictors, equal weights within a cell;
+* ``plain``: a uniformly random subset of m transitions (the paper's D_rand);
+* ``stratified``: a random subset drawn per (action, terminal) cell in the data's
+  proportions, weighted to keep the proportions exactly (baseline 1);
+* ``terminals``: the same, keeping every terminal transition
+  (``stratified_subset(keep_terminals=True)``; baseline 2, the stronger);
+* ``exact``: ``BellmanDistiller`` defaults (decomposable features, exact per-cell
+  moments: every decomposable linear Bellman loss matched, transitions moved);
+* ``lbfgs``: ``BellmanDistiller(features="per_action", solver="lbfgs",
+  n_predictors=20)``, the paper's Algorithm 2 with its k = 20;
+* ``select``: real transitions chosen per cell by herding on per-action losses;
+* ``reweight``: ``BellmanDistiller(solver="reweight")``: real transitions per cell
+  with calibration weights matching every decomposable linear Bellman loss;
+* ``reweight_terminals``, ``exact_terminals``: the same with ``keep_terminals=True``;
 
-and on the full data (``--full-seeds`` FQI seeds, cached per environment).
-Returns are means over ``--episodes`` seeded evaluation episodes (the same
-episode seeds for every method at a given seed). Normalised return: 0 is the
-worst possible return (0 for CartPole, -500 for Acrobot, -200 for MountainCar),
-1 the mean return of FQI on the full data. The paired difference of a method
-against ``stratified`` uses the same seed (subset seed, tree seed and episode
-seeds); its standard error is over seeds.
+and on the full data (``--full-seeds`` FQI seeds, the paper's D_train). Returns are
+means over ``--episodes`` seeded evaluation episodes (the same episode seeds for
+every method at a given seed). Normalised return: 0 is the worst possible return
+(0 for CartPole, -500 for Acrobot, -200 for MountainCar), 1 the mean return of
+FQI with the same learner on the full collection. A paired difference against a
+baseline uses the same seed (subset seed, learner seed, episode seeds); its
+standard error is over seeds.
 
-Printed: one table row per (environment, m, method) with mean return +- s.e.,
-normalised return, paired normalised difference to ``stratified`` +- s.e.,
-the largest relative error of per-action linear Bellman losses on 200 held-out
-random predictors (context: what the distillers optimise), and distillation
-seconds; then the pooled paired difference of every method against
-``stratified`` over the environments and m >= ``--pool-min-m`` (the issue's
-target: > 2 s.e.).
+Printed: one table per (learner, collection) with a row per (environment, m,
+method): mean return +- s.e., normalised return, paired normalised differences
+to both baselines +- s.e., the largest relative error of per-action linear
+Bellman losses on 200 held-out random predictors (what the distillers optimise),
+and distillation seconds. Then the pooled paired difference of every method
+against each baseline over the environments and m >= ``--pool-min-m``, per
+(learner, collection) and overall, with the verdict (> 2 s.e.). ``--save``
+writes the raw returns as JSON; ``--load`` re-prints the tables from such a file.
 
 Usage: ``nice python benchmarks/bench_rl.py [--quick] [--envs CartPole-v1,Acrobot-v1]
-[--n-transitions 20000] [--sizes 200,1000,2000] [--seeds 10] [--episodes 10]
-[--iterations 50] [--trees 50] [--leaf 5] [--full-seeds 3] [--methods ...] [--mlp]
-[--n-jobs 1]``
+[--collections 0.5:0,0.3:1] [--learners trees:50:5,trees:25:10] [--n-transitions 20000]
+[--sizes 1000,2000] [--seeds 10] [--episodes 10] [--iterations 50] [--full-seeds 2]
+[--methods ...] [--n-jobs 2] [--save results.json] [--load results.json]``
 """
 
 import argparse
+import json
 import time
 import warnings
 from functools import partial
@@ -47,7 +54,6 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPRegressor
 
 from skdistill import BellmanDistiller, FittedQIteration, collect_transitions, evaluate_policy
 from skdistill.baselines import stratified_subset
@@ -55,6 +61,7 @@ from skdistill.rl._bellman import bellman_losses, draw_predictors
 
 GAMMA = 0.99
 KEYS = ("observations", "actions", "rewards", "next_observations", "terminals")
+BASELINES = ("stratified", "terminals")
 
 
 def _cartpole(observation):
@@ -69,11 +76,11 @@ def _mountaincar(observation):
     return 2 if observation[1] > 0 else 0
 
 
-# Heuristic behaviour policy, epsilon, worst possible return, FQI iterations.
+# Heuristic behaviour policy, worst possible return, FQI iterations (None: --iterations).
 ENVIRONMENTS = {
-    "CartPole-v1": (_cartpole, 0.5, 0.0, None),
-    "Acrobot-v1": (_acrobot, 0.5, -500.0, None),
-    "MountainCar-v0": (_mountaincar, 0.5, -200.0, 150),
+    "CartPole-v1": (_cartpole, 0.0, None),
+    "Acrobot-v1": (_acrobot, -500.0, None),
+    "MountainCar-v0": (_mountaincar, -200.0, 150),
 }
 
 
@@ -86,8 +93,10 @@ def plain(data, m, seed):
     return {key: data[key][index] for key in KEYS} | {"sample_weight": None}
 
 
-def stratified(data, m, seed):
-    index, weight = stratified_subset(data["actions"], data["terminals"], m, random_state=seed)
+def stratified(data, m, seed, keep_terminals=False):
+    index, weight = stratified_subset(
+        data["actions"], data["terminals"], m, keep_terminals=keep_terminals, random_state=seed
+    )
     return {key: data[key][index] for key in KEYS} | {"sample_weight": weight}
 
 
@@ -100,47 +109,50 @@ def distilled(data, m, seed, **params):
     return syn._asdict()
 
 
-def method_table(args):
-    return {
-        "plain": plain,
-        "stratified": stratified,
-        "exact": partial(distilled),
-        "lbfgs": partial(
-            distilled,
-            features="per_action",
-            solver="lbfgs",
-            n_predictors=args.lbfgs_predictors,
-            max_iter=args.lbfgs_iter,
-        ),
-        "select": partial(distilled, features="per_action", solver="select"),
-    }
+METHODS = {
+    "plain": plain,
+    "stratified": stratified,
+    "terminals": partial(stratified, keep_terminals=True),
+    "exact": partial(distilled),
+    "exact_terminals": partial(distilled, keep_terminals=True),
+    "lbfgs": partial(distilled, features="per_action", solver="lbfgs", n_predictors=20),
+    "select": partial(distilled, features="per_action", solver="select"),
+    "reweight": partial(distilled, solver="reweight"),
+    "reweight_terminals": partial(distilled, solver="reweight", keep_terminals=True),
+}
 
 
 # ----------------------------------------------------------------- FQI + returns
 
 
-def _regressor(kind, args, seed):
+def make_fqi(learner, iterations, seed):
+    """FittedQIteration for a learner spec: ``trees:N:LEAF`` or ``mlp``."""
+    kind, *numbers = learner.split(":")
     if kind == "trees":
-        return ExtraTreesRegressor(
-            n_estimators=args.trees, min_samples_leaf=args.leaf, n_jobs=1, random_state=seed
+        trees, leaf = (int(x) for x in numbers)
+        forest = ExtraTreesRegressor(
+            n_estimators=trees, min_samples_leaf=leaf, n_jobs=1, random_state=seed
         )
-    return MLPRegressor(
-        hidden_layer_sizes=(64, 64), max_iter=50, warm_start=True, random_state=seed
-    )
+        return FittedQIteration(forest, gamma=GAMMA, n_iterations=iterations, random_state=seed)
+    if kind == "mlp":
+        return neural_fqi(iterations, seed)
+    raise ValueError(f"unknown learner {learner!r}")
 
 
-def fit_fqi(transitions, kind, iterations, args, seed):
-    weight = transitions.get("sample_weight")
-    fqi = FittedQIteration(
-        _regressor(kind, args, seed),
-        gamma=GAMMA,
-        n_iterations=iterations,
-        warm_start=kind == "mlp",
-        random_state=seed if kind == "trees" else None,
-    )
+def neural_fqi(iterations, seed):
+    from sklearn.neural_network import MLPRegressor
+
+    mlp = MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=50, warm_start=True, random_state=seed)
+    return FittedQIteration(mlp, gamma=GAMMA, n_iterations=iterations, warm_start=True)
+
+
+def fit_fqi(transitions, learner, iterations, seed):
+    fqi = make_fqi(learner, iterations, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # MLP: a few epochs per iteration
-        return fqi.fit(*(transitions[key] for key in KEYS), sample_weight=weight)
+        return fqi.fit(
+            *(transitions[key] for key in KEYS), sample_weight=transitions.get("sample_weight")
+        )
 
 
 def _greedy(fqi):
@@ -203,177 +215,203 @@ class LossCheck:
 # ------------------------------------------------------------------------ run
 
 
-def run_cell(env_id, data, m, seed, methods, table, kinds, iterations, args, check):
-    """All methods at one (environment, m, seed): returns, loss errors, seconds."""
-    out = {}
-    for name in methods:
+def run_cell(key, data, m, seed, args, check, iterations):
+    """All methods and learners at one (environment, collection, m, seed)."""
+    out = []
+    for name in args.methods:
         start = time.perf_counter()
-        transitions = table[name](data, m, seed)
+        transitions = METHODS[name](data, m, seed)
         seconds = time.perf_counter() - start
         error = check.error(transitions)
-        for kind in kinds:
-            fqi = fit_fqi(transitions, kind, iterations, args, seed)
-            out[(name, kind)] = (greedy_return(fqi, env_id, args.episodes, seed), error, seconds)
-    return env_id, m, seed, out
+        for learner in args.learners:
+            fqi = fit_fqi(transitions, learner, iterations, seed)
+            value = greedy_return(fqi, key[0], args.episodes, seed)
+            out.append([*key, m, name, learner, seed, value, error, seconds])
+    return out
 
 
-def full_return(env_id, data, seed, kind, iterations, args):
-    fqi = fit_fqi(data | {"sample_weight": None}, kind, iterations, args, seed)
-    return env_id, kind, greedy_return(fqi, env_id, args.episodes, seed)
+def full_return(key, data, seed, learner, iterations, args):
+    fqi = fit_fqi(data | {"sample_weight": None}, learner, iterations, seed)
+    return [*key, learner, seed, greedy_return(fqi, key[0], args.episodes, seed)]
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny smoke run")
     p.add_argument("--envs", default="CartPole-v1,Acrobot-v1")
+    p.add_argument("--collections", default="0.5:0,0.3:1", help="epsilon:seed,...")
+    p.add_argument("--learners", default="trees:50:5,trees:25:10")
     p.add_argument("--n-transitions", type=int, default=20_000)
-    p.add_argument("--sizes", default="200,1000,2000")
+    p.add_argument("--sizes", default="1000,2000")
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--iterations", type=int, default=50, help="FQI iterations (MountainCar: 150)")
-    p.add_argument("--trees", type=int, default=50)
-    p.add_argument("--leaf", type=int, default=5, help="min_samples_leaf of the trees")
-    p.add_argument("--full-seeds", type=int, default=3)
-    p.add_argument("--methods", default="plain,stratified,exact,lbfgs,select")
-    p.add_argument("--lbfgs-predictors", type=int, default=50)
-    p.add_argument("--lbfgs-iter", type=int, default=100)
-    p.add_argument("--mlp", action="store_true", help="add the (secondary) MLP FQI column")
+    p.add_argument("--full-seeds", type=int, default=2)
+    p.add_argument("--methods", default="stratified,terminals,exact,reweight,reweight_terminals")
     p.add_argument("--pool-min-m", type=int, default=1000)
     p.add_argument("--n-jobs", type=int, default=1, help="processes over (env, m, seed)")
+    p.add_argument("--save", help="write the raw returns here (JSON)")
+    p.add_argument("--load", help="print the tables of a --save file instead of running")
     args = p.parse_args(argv)
     if args.quick:
-        args.n_transitions, args.sizes, args.seeds, args.episodes = 2000, "100,200", 2, 2
-        args.iterations, args.trees, args.full_seeds = 5, 10, 1
-        args.lbfgs_predictors, args.lbfgs_iter = 20, 20
+        args.n_transitions, args.sizes, args.seeds, args.episodes = 2000, "200,300", 2, 2
+        args.iterations, args.full_seeds, args.collections = 5, 1, "0.5:0"
+        args.learners = "trees:10:5"
+    args.envs = args.envs.split(",")
+    args.collections = [
+        (float(eps), int(seed)) for eps, seed in (c.split(":") for c in args.collections.split(","))
+    ]
+    args.learners = args.learners.split(",")
+    args.sizes = [int(m) for m in args.sizes.split(",")]
+    args.methods = args.methods.split(",")
     return args
+
+
+def collect(args):
+    """The offline collections, their loss checks and FQI iterations."""
+    datasets, checks, iterations = {}, {}, {}
+    for env_id in args.envs:
+        policy, _, iters = ENVIRONMENTS[env_id]
+        for epsilon, seed in args.collections:
+            key = (env_id, epsilon, seed)
+            data = collect_transitions(
+                env_id, args.n_transitions, policy=policy, epsilon=epsilon, seed=seed
+            )
+            datasets[key], checks[key] = data, LossCheck(data)
+            iterations[key] = iters if iters and not args.quick else args.iterations
+            print(
+                f"{env_id} (epsilon {epsilon}, seed {seed}): {args.n_transitions} transitions, "
+                f"{int(data['terminals'].sum())} terminal, {int(data['timeouts'].sum())} "
+                f"time-outs, actions {np.bincount(data['actions']).tolist()}",
+                flush=True,
+            )
+    return datasets, checks, iterations
+
+
+def run(args):
+    datasets, checks, iterations = collect(args)
+    start = time.perf_counter()
+    parallel = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")
+    full = list(
+        parallel(
+            delayed(full_return)(key, datasets[key], seed, learner, iterations[key], args)
+            for key in datasets
+            for learner in args.learners
+            for seed in range(args.full_seeds)
+        )
+    )
+    print(f"full data done [{time.perf_counter() - start:.0f} s]", flush=True)
+    rows = []
+    for out in parallel(
+        delayed(run_cell)(key, datasets[key], m, seed, args, checks[key], iterations[key])
+        for key in datasets
+        for m in args.sizes
+        for seed in range(args.seeds)
+    ):
+        rows.extend(out)
+        env_id, eps, cseed, m, _, _, seed = out[0][:7]
+        print(
+            f"  {env_id} eps={eps} m={m} seed={seed}: "
+            + ", ".join(f"{r[4]}/{r[5]} {r[7]:.0f}" for r in out)
+            + f"  [{time.perf_counter() - start:.0f} s]",
+            flush=True,
+        )
+    return {"full": full, "rows": rows, "args": vars(args) | {"collections": args.collections}}
+
+
+def mean_se(values):
+    values = np.asarray(values, dtype=float)
+    se = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else float("nan")
+    return values.mean(), se
+
+
+def verdict(values):
+    mean, se = mean_se(values)
+    word = "wins" if mean > 2 * se else "loses" if mean < -2 * se else "tie"
+    return f"{mean:+.3f} ± {se:.3f} ({mean / se if se > 0 else float('nan'):+.1f} s.e., {word})"
+
+
+def report(results, pool_min_m):
+    full = {}
+    for env_id, eps, cseed, learner, _, value in results["full"]:
+        full.setdefault((env_id, eps, cseed, learner), []).append(value)
+    returns, extra = {}, {}
+    for env_id, eps, cseed, m, name, learner, seed, value, error, seconds in results["rows"]:
+        worst = ENVIRONMENTS[env_id][1]
+        norm = (value - worst) / (np.mean(full[(env_id, eps, cseed, learner)]) - worst)
+        returns[(env_id, eps, cseed, m, name, learner, seed)] = (value, norm)
+        extra.setdefault((env_id, eps, cseed, m, name), []).append((error, seconds))
+    envs = sorted({k[0] for k in returns})
+    collections = sorted({k[1:3] for k in returns})
+    sizes = sorted({k[3] for k in returns})
+    methods = list(dict.fromkeys(k[4] for k in returns))
+    learners = list(dict.fromkeys(k[5] for k in returns))
+    seeds = sorted({k[6] for k in returns})
+    baselines = [b for b in BASELINES if b in methods]
+    pooled = {}
+
+    def paired(env_id, c, m, name, learner, base):
+        return [
+            returns[(env_id, *c, m, name, learner, s)][1]
+            - returns[(env_id, *c, m, base, learner, s)][1]
+            for s in seeds
+        ]
+
+    for learner in learners:
+        for c in collections:
+            print(f"\nFQI with {learner}, collection epsilon {c[0]} seed {c[1]}: {len(seeds)} "
+                  "seeds; normalised 0 worst, 1 full data")
+            header = (f"{'environment':<14}{'m':>6}  {'method':<19}{'return':>16}{'norm':>7}"
+                      + "".join(f"{'vs ' + b:>18}" for b in baselines)
+                      + f"{'loss err':>10}{'secs':>6}")
+            print(header + "\n" + "-" * len(header))
+            for env_id in envs:
+                values = full[(env_id, *c, learner)]
+                print(f"{env_id:<14}{'full':>6}  {'full data':<19}{np.mean(values):>9.1f}"
+                      f"{'':>7}{1.0:>7.2f}")
+                for m in sizes:
+                    for name in methods:
+                        ret = [returns[(env_id, *c, m, name, learner, s)] for s in seeds]
+                        r_mean, r_se = mean_se([v for v, _ in ret])
+                        line = (f"{env_id:<14}{m:>6}  {name:<19}{r_mean:>9.1f} ± {r_se:<5.1f}"
+                                f"{np.mean([n for _, n in ret]):>7.2f}")
+                        for base in baselines:
+                            d = paired(env_id, c, m, name, learner, base)
+                            if m >= pool_min_m:
+                                pooled.setdefault((name, base, learner, c), []).extend(d)
+                            d_mean, d_se = mean_se(d)
+                            line += f"{'' if name == base else f'{d_mean:+.3f} ± {d_se:.3f}':>18}"
+                        err, secs = np.mean(extra[(env_id, *c, m, name)], axis=0)
+                        print(line + f"{err:>10.3f}{secs:>6.1f}")
+    print(f"\nPooled paired normalised difference ({', '.join(envs)}; m >= {pool_min_m}; "
+          f"{len(seeds)} seeds), per (learner, collection) and over all:")
+    for base in baselines:
+        for name in methods:
+            if name in baselines:
+                continue
+            parts = [pooled.get((name, base, ln, c), []) for ln in learners for c in collections]
+            if not all(parts):
+                continue
+            wins = sum(np.mean(p) > 2 * mean_se(p)[1] for p in parts)
+            print(f"  {name} vs {base}: all {verdict(np.concatenate(parts))}; "
+                  f"wins in {wins} of {len(parts)} (learner, collection) pairs")
+            for (ln, c), p in zip([(ln, c) for ln in learners for c in collections], parts):
+                print(f"      {ln}, epsilon {c[0]} seed {c[1]}: {verdict(p)}")
 
 
 def main(argv=None):
     args = parse_args(argv)
-    envs = args.envs.split(",")
-    sizes = [int(m) for m in args.sizes.split(",")]
-    methods = args.methods.split(",")
-    kinds = ["trees", "mlp"] if args.mlp else ["trees"]
-    table = method_table(args)
     start = time.perf_counter()
-
-    datasets, checks, iterations = {}, {}, {}
-    for env_id in envs:
-        policy, epsilon, _, iters = ENVIRONMENTS[env_id]
-        datasets[env_id] = collect_transitions(
-            env_id, args.n_transitions, policy=policy, epsilon=epsilon, seed=0
-        )
-        checks[env_id] = LossCheck(datasets[env_id])
-        iterations[env_id] = iters if iters and not args.quick else args.iterations
-        d = datasets[env_id]
-        print(
-            f"{env_id}: {args.n_transitions} transitions, {int(d['terminals'].sum())} terminal, "
-            f"{int(d['timeouts'].sum())} time-outs, actions {np.bincount(d['actions']).tolist()}",
-            flush=True,
-        )
-
-    parallel = Parallel(n_jobs=args.n_jobs, return_as="generator")
-    full = {}
-    for env_id, kind, value in parallel(
-        delayed(full_return)(env_id, datasets[env_id], seed, kind, iterations[env_id], args)
-        for env_id in envs
-        for kind in kinds
-        for seed in range(args.full_seeds)
-    ):
-        full.setdefault((env_id, kind), []).append(value)
-    for (env_id, kind), values in full.items():
-        print(f"{env_id} full data ({kind}): returns {np.round(values, 1).tolist()}", flush=True)
-    print(f"[{time.perf_counter() - start:.0f} s]", flush=True)
-
-    results = {}
-    for env_id, m, seed, out in parallel(
-        delayed(run_cell)(
-            env_id, datasets[env_id], m, seed, methods, table, kinds, iterations[env_id], args,
-            checks[env_id],
-        )
-        for env_id in envs
-        for m in sizes
-        for seed in range(args.seeds)
-    ):
-        for (name, kind), value in out.items():
-            results.setdefault((env_id, m, name, kind), {})[seed] = value
-        print(
-            f"  {env_id} m={m} seed={seed}: "
-            + ", ".join(f"{name} {value[0]:.0f}" for (name, _), value in out.items())
-            + f"  [{time.perf_counter() - start:.0f} s]",
-            flush=True,
-        )
-    print(f"[{time.perf_counter() - start:.0f} s]\n", flush=True)
-
-    def normalised(env_id, kind, value):
-        worst = ENVIRONMENTS[env_id][2]
-        with np.errstate(divide="ignore", invalid="ignore"):
-                return (value - worst) / (np.mean(full[(env_id, kind)]) - worst)
-
-    def mean_se(values):
-        values = np.asarray(values, dtype=float)
-        se = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else float("nan")
-        return values.mean(), se
-
-    for kind in kinds:
-        print(
-            f"FQI with {kind} ({args.trees} trees, min_samples_leaf={args.leaf}) "
-            if kind == "trees" else "FQI with a warm-started 64x64 MLP ",
-            end="",
-        )
-        print(f"{args.seeds} seeds x {args.episodes} episodes; normalised: 0 worst, 1 full data")
-        header = (
-            f"{'environment':<15}{'m':>6}  {'method':<11}{'return':>16}{'norm':>7}"
-            f"{'diff vs strat':>17}{'loss err':>10}{'secs':>7}"
-        )
-        print(header)
-        print("-" * len(header))
-        pooled = {name: [] for name in methods}
-        for env_id in envs:
-            mean_full = np.mean(full[(env_id, kind)])
-            print(f"{env_id:<15}{'full':>6}  {'full data':<11}{mean_full:>16.1f}{1.0:>7.2f}")
-            for m in sizes:
-                base = results.get((env_id, m, "stratified", kind))
-                for name in methods:
-                    cell = results[(env_id, m, name, kind)]
-                    seeds = sorted(cell)
-                    ret = [cell[s][0] for s in seeds]
-                    r_mean, r_se = mean_se(ret)
-                    norm = np.mean([normalised(env_id, kind, v) for v in ret])
-                    diff = ""
-                    if base is not None:
-                        d = [
-                            normalised(env_id, kind, cell[s][0])
-                            - normalised(env_id, kind, base[s][0])
-                            for s in seeds
-                        ]
-                        if m >= args.pool_min_m:
-                            pooled[name].extend(d)
-                        if name != "stratified":
-                            d_mean, d_se = mean_se(d)
-                            diff = f"{d_mean:+.3f} ± {d_se:.3f}"
-                    err = np.mean([cell[s][1] for s in seeds])
-                    secs = np.mean([cell[s][2] for s in seeds])
-                    print(
-                        f"{env_id:<15}{m:>6}  {name:<11}{r_mean:>9.1f} ± {r_se:<5.1f}{norm:>7.2f}"
-                        f"{diff:>17}{err:>10.3f}{secs:>7.1f}"
-                    )
-        if "stratified" in methods:
-            print(
-                f"\nPooled paired normalised difference vs stratified "
-                f"({', '.join(envs)}; m >= {args.pool_min_m}; {args.seeds} seeds):"
-            )
-            for name in methods:
-                if name == "stratified" or not pooled[name]:
-                    continue
-                d_mean, d_se = mean_se(pooled[name])
-                verdict = "wins" if d_mean > 2 * d_se else "loses" if d_mean < -2 * d_se else "tie"
-                print(
-                    f"  {name:<11}{d_mean:+.3f} ± {d_se:.3f}  (n = {len(pooled[name])}, "
-                    f"{d_mean / d_se if d_se > 0 else float('nan'):+.1f} s.e.: {verdict})"
-                )
-        print()
-    print(f"total {time.perf_counter() - start:.0f} s")
+    if args.load:
+        with open(args.load) as f:
+            results = json.load(f)
+    else:
+        results = run(args)
+        if args.save:
+            with open(args.save, "w") as f:
+                json.dump(results, f)
+    report(results, args.pool_min_m)
+    print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

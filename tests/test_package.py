@@ -32,6 +32,7 @@ _LAYERS = [  # lowest first; a module imports only from its own layer or below
             "skdistill.rl._transitions",
             "skdistill.rl._bellman",
             "skdistill.rl._solvers",
+            "skdistill.rl._reweight",
         ],
     ),
     (

@@ -1,28 +1,24 @@
 """BellmanDistiller: distil offline-RL transitions by matching Bellman losses."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
-from .._core.allocation import allocate_cells
-from .._core.certificate import relative_error
-from .._core.exact import min_rows_exact
 from .._core.random_models import auto_n_models, seed_sequence
 from .._core.sklearn_private import Interval, StrOptions, _fit_context
 from ..base import BaseDistiller
-from ._bellman import decomposable_loss_gap, pack_rows
+from ._allocation import allocate_transitions
+from ._certify import certify_transitions
+from ._reweight import shortfall_message
 from ._solvers import (
     _SOLVERS,
     BellmanProblem,
     SolverOptions,
     SolverRandom,
-    random_predictors,
-    transition_losses,
 )
 from ._transitions import CellLayout, Transitions, check_transitions
 
-# Held-out random predictors for ``heldout_loss_gap_``.
-_N_CHECK = 200
 # solver="select": at most this many predictors with n_predictors="auto" (herding
 # costs O(pool k) per selected row).
 _MAX_SELECT_PREDICTORS = 128
@@ -62,6 +58,15 @@ class BellmanDistiller(BaseDistiller):
       per transition to choose in large cells); all chosen transitions of a
       cell get the same weight. Next states stay the successors of their
       states.
+    - ``solver="reweight"``: no transition is moved either. In every cell,
+      real transitions (drawn in proportion to their weights, and exchanged
+      for better ones where needed) get the non-negative calibration weights
+      closest to uniform that give the cell the training mean and covariance
+      of ``(s, r, s')``, of ``(s, r)`` in a terminal cell: every decomposable
+      Bellman loss is matched exactly, as with ``"exact"``, by real
+      transitions. A cell of at most twice its ``D = (q + 1) (q + 2) / 2``
+      constraints (``q`` its columns) is taken whole, a larger one needs
+      ``D + 1`` transitions; below that, a warning names the size needed.
 
     A linear Q-learner on decomposable features sees the full data's Bellman
     losses exactly, and per-action linear ones approximately; this does not
@@ -83,9 +88,10 @@ class BellmanDistiller(BaseDistiller):
         ``solver="select"``, ``"per_action"`` is the better choice: herding on
         decomposable losses (second moments only) matches them closely by
         choosing unrepresentative transitions.
-    solver : {"exact", "lbfgs", "select"}, default="exact"
+    solver : {"exact", "lbfgs", "select", "reweight"}, default="exact"
         Closed-form per-cell moment matching (decomposable features only), the
-        paper's L-BFGS loss matching, or loss matching by selecting real
+        paper's L-BFGS loss matching, loss matching by selecting real
+        transitions, or exact decomposable moment matching by weighting real
         transitions.
     n_predictors : "auto" or int, default="auto"
         Random predictors ``k`` for ``"lbfgs"`` and ``"select"``. ``"auto"`` is
@@ -98,6 +104,12 @@ class BellmanDistiller(BaseDistiller):
         Start of ``solver="lbfgs"``: the exact decomposable solution, or a
         random stratified subset; ``"auto"`` takes the exact solution when every
         cell has enough synthetic rows for it.
+    keep_terminals : bool, default=False
+        Give every terminal cell all its transitions (which ``"exact"``,
+        ``"select"`` and ``"reweight"`` then return unchanged, and ``"lbfgs"``
+        starts from), instead of a proportional share. Terminal transitions are
+        rare and Fitted-Q Iteration needs them; ``n_synthetic`` must leave at
+        least one transition for every non-terminal cell.
     max_iter : int, default=300
         Maximum L-BFGS iterations.
     tol : float, default=0.0
@@ -144,8 +156,9 @@ class BellmanDistiller(BaseDistiller):
     n_predictors_ : int
         Number of predictors matched (0 for ``"exact"``).
     support_ : ndarray of shape (n_synthetic,) or None
-        ``"select"``: indices of the chosen training transitions, cell by
-        cell; ``None`` for the solvers that move transitions.
+        ``"select"``, ``"reweight"``: indices of the chosen training
+        transitions, cell by cell; ``None`` for the solvers that move
+        transitions.
     n_iter_ : int
         L-BFGS iterations (0 for ``"exact"``).
     n_samples_seen_ : int
@@ -187,9 +200,10 @@ class BellmanDistiller(BaseDistiller):
         **BaseDistiller._parameter_constraints,
         "gamma": [Interval(Real, 0, 1, closed="left")],
         "features": [StrOptions({"decomposable", "per_action"})],
-        "solver": [StrOptions({"exact", "lbfgs", "select"})],
+        "solver": [StrOptions({"exact", "lbfgs", "select", "reweight"})],
         "n_predictors": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"auto", "exact", "subset"})],
+        "keep_terminals": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
     }
@@ -203,6 +217,7 @@ class BellmanDistiller(BaseDistiller):
         solver="exact",
         n_predictors="auto",
         init="auto",
+        keep_terminals=False,
         max_iter=300,
         tol=0.0,
         random_state=None,
@@ -215,6 +230,7 @@ class BellmanDistiller(BaseDistiller):
         self.solver = solver
         self.n_predictors = n_predictors
         self.init = init
+        self.keep_terminals = keep_terminals
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -295,7 +311,9 @@ class BellmanDistiller(BaseDistiller):
         self._check_n_synthetic(
             int(cells.sizes.sum()), what="transitions", weighted=sw is not None
         )
-        counts, exact_start = self._allocate(cells, S.shape[1])
+        counts, exact_start = allocate_transitions(
+            cells, self.n_synthetic, S.shape[1], self.solver, self.init, self.keep_terminals
+        )
         problem = BellmanProblem.from_transitions(
             S, a, r, S2, t, w, cells,
             gamma=self.gamma, features=self.features, n_actions=len(classes),
@@ -307,7 +325,17 @@ class BellmanDistiller(BaseDistiller):
         )
         solution = _SOLVERS[self.solver](problem, counts, random, options)
         self._store(solution, classes, cells, counts, S.dtype)
-        self._certify(problem, (S, a, r, S2, t, w), check_seed)
+        certificate = certify_transitions(
+            problem, (S, a, r, S2, t, w), self.transitions_, classes, check_seed, self.n_jobs
+        )
+        self.loss_gap_, self.heldout_loss_gap_ = certificate[:2]
+        if self.predictors_ is None:
+            self.predictors_ = certificate.predictors
+        if solution.calibrated is False:
+            warnings.warn(
+                shortfall_message(cells, S.shape[1], self.n_synthetic, self.loss_gap_),
+                UserWarning,
+            )
         self.n_samples_seen_ = len(S)
         return self.transitions_
 
@@ -323,30 +351,6 @@ class BellmanDistiller(BaseDistiller):
         )
         return streams, check
 
-    def _allocate(self, cells, n_features):
-        """Synthetic transitions per cell, and whether they start as exact matches."""
-        m = self.n_synthetic
-        if m < cells.n_cells:
-            raise ValueError(
-                f"n_synthetic={m} is smaller than the number of (action, terminal) cells "
-                f"with data ({cells.n_cells}): every cell needs a synthetic transition "
-                "for the weights to restore the training proportions."
-            )
-        per_cell = min_rows_exact(2 * n_features + 1, True)
-        exact_min = np.minimum(cells.sizes, per_cell)
-        exact_possible = exact_min.sum() <= m
-        start = {"exact": "exact", "select": "subset"}.get(self.solver, self.init)
-        if start == "exact" and not exact_possible:
-            raise ValueError(
-                f"An exact per-cell moment match needs min(cell size, 2 * n_features + 2 = "
-                f"{per_cell}) synthetic transitions in each of the "
-                f"{cells.n_cells} (action, terminal) cells, {int(exact_min.sum())} in all; "
-                f"got n_synthetic={m}. Use more, or solver='lbfgs' with init='subset'."
-            )
-        exact_start = start != "subset" and exact_possible
-        minimum = exact_min if exact_start else np.ones_like(cells.sizes)
-        return allocate_cells(cells.weights, m, minimum, cells.sizes), exact_start
-
     def _n_predictors(self, n_actions, n_features):
         """Random predictors to match: ``n_predictors``, or the ``"auto"`` number."""
         if self.n_predictors != "auto":
@@ -356,20 +360,6 @@ class BellmanDistiller(BaseDistiller):
         else:
             k = auto_n_models(n_features + n_actions + 1)
         return min(k, _MAX_SELECT_PREDICTORS) if self.solver == "select" else k
-
-    def _certify(self, problem, train, check_seed):
-        """Loss gaps of the transitions returned (``transitions_``), whatever the solver."""
-        W, lam, L_train = random_predictors(
-            problem, _N_CHECK, check_seed, n_jobs=self.n_jobs
-        )
-        syn = self.transitions_
-        Z = pack_rows(syn.observations, syn.rewards, syn.next_observations)
-        a, t, w = np.searchsorted(self.classes_, syn.actions), syn.terminals, syn.sample_weight
-        L_syn = transition_losses(problem, W, lam, problem.standardiser.transform(Z), a, t, w)
-        self.heldout_loss_gap_ = relative_error(L_syn - L_train, L_train)
-        self.loss_gap_ = decomposable_loss_gap(train, (Z, a, t, w), problem.n_actions)
-        if self.predictors_ is None:
-            self.predictors_ = (W, lam)
 
     def _store(self, solution, classes, cells, counts, dtype):
         """The fitted attributes of a solution."""

@@ -27,6 +27,7 @@ from ._bellman import (
     pack_rows,
     unpack_rows,
 )
+from ._reweight import reweight_cell
 from ._transitions import CellLayout
 
 # Random predictors per block: fixed, so predictors and their training losses
@@ -160,6 +161,8 @@ class Solution(NamedTuple):
         The matched predictors, in standardised coordinates.
     n_iter : int
         Iterations of the solver.
+    calibrated : bool or None
+        ``"reweight"``: whether the weights of every cell met its moments.
     """
 
     Z: np.ndarray
@@ -169,6 +172,7 @@ class Solution(NamedTuple):
     support: np.ndarray | None = None
     predictors: tuple | None = None
     n_iter: int = 0
+    calibrated: bool | None = None
 
 
 def transition_losses(problem, W, lam, Zs, a, t, w):
@@ -213,8 +217,8 @@ def _start_cell(problem, rows, count, weight, random, exact):
     cell_w = np.full(count, weight / count)
     if not exact:
         return problem.Z[_weighted_subset(problem, rows, count, weight, random.subset)], cell_w
-    if count < min_rows_exact(problem.Z.shape[1], True):
-        # All of a small cell's transitions: its moments are matched as they are.
+    if count < min_rows_exact(problem.Z.shape[1], True) or count >= len(rows):
+        # All of a cell's transitions: its moments are matched as they are.
         return problem.Z[rows], problem.w[rows]
     start = _weighted_subset(problem, rows, count, weight, random.subset)
     moments = compute_moments(problem.Z[rows], np.empty((len(rows), 0)), problem.w[rows])
@@ -311,4 +315,36 @@ def solve_select(problem, counts, random, options):
     return Solution(problem.Z[support], a_syn, t_syn, w_syn, support, (W, lam))
 
 
-_SOLVERS = {"exact": solve_exact, "lbfgs": solve_lbfgs, "select": solve_select}
+def solve_reweight(problem, counts, random, options):
+    """Keep real transitions and calibrate their weights to every cell's moments.
+
+    In every cell, ``counts[j]`` transitions drawn with probability proportional
+    to their weights (candidates exchanged for better ones where no non-negative
+    weights meet the moments) get the chi-square-closest weights that give the
+    cell the training mean and covariance of ``(s, r, s')`` (of ``(s, r)`` in a
+    terminal cell): every decomposable Bellman loss is then matched, and every
+    transition is a real one. A cell with no more transitions than its count is
+    kept whole.
+    """
+    cells = problem.cells
+    support, weights, met = [], [], True
+    for rows, count, terminal in zip(cells.rows, counts, cells.terminals):
+        index, w, cell_met = reweight_cell(
+            problem.Z[rows], problem.w[rows], count, terminal, random.subset
+        )
+        support.append(rows[index])
+        weights.append(w)
+        met &= cell_met
+    support = np.concatenate(support)
+    a_syn, t_syn = cells.repeat(counts)
+    return Solution(
+        problem.Z[support], a_syn, t_syn, np.concatenate(weights), support, calibrated=met
+    )
+
+
+_SOLVERS = {
+    "exact": solve_exact,
+    "lbfgs": solve_lbfgs,
+    "select": solve_select,
+    "reweight": solve_reweight,
+}

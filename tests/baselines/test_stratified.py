@@ -73,3 +73,42 @@ def test_stratified_subset_checks_actions_as_bellman_distiller_does():
     reference, _ = stratified_subset(np.arange(10) % 2, np.r_[np.zeros(9), 1] == 1, 4,
                                      random_state=0)
     np.testing.assert_array_equal(index, reference)
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(2, 400),
+    n_actions=st.integers(1, 4),
+    p_terminal=st.sampled_from([0.005, 0.05, 0.3]),
+    fraction=st.floats(0.0, 1.0),
+)
+def test_keep_terminals_keeps_every_terminal_and_the_cell_shares(
+    seed, n, n_actions, p_terminal, fraction
+):
+    rng = np.random.default_rng(seed)
+    actions = rng.integers(0, n_actions, size=n)
+    terminals = rng.random(n) < p_terminal
+    cells = {(a, t) for a, t in zip(actions, terminals)}
+    needed = terminals.sum() + len({a for a, t in cells if not t})
+    m = int(needed + round(fraction * (n - needed)))
+    index, weight = stratified_subset(
+        actions, terminals, m, keep_terminals=True, random_state=seed
+    )
+    assert index.shape == weight.shape == (m,)
+    assert len(np.unique(index)) == m
+    np.testing.assert_array_equal(np.sort(index[terminals[index]]), np.flatnonzero(terminals))
+    np.testing.assert_allclose(weight[terminals[index]], 1.0)
+    for a, t in cells:
+        in_cell = (actions == a) & (terminals == t)
+        drawn = in_cell[index]
+        assert drawn.any()
+        assert weight[drawn].sum() == pytest.approx(in_cell.sum())
+
+
+def test_keep_terminals_needs_room_for_the_terminals():
+    actions = np.arange(20) % 2
+    terminals = np.arange(20) < 6
+    with pytest.raises(ValueError, match="keeps all 6 terminal transitions .* at least 8; got 7"):
+        stratified_subset(actions, terminals, 7, keep_terminals=True)
+    with pytest.raises(TypeError, match="keep_terminals must be True or False"):
+        stratified_subset(actions, terminals, 10, keep_terminals="yes")

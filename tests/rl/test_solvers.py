@@ -154,4 +154,4 @@ def test_solve_lbfgs_lowers_the_naive_mismatch_of_its_start(
 
 
 def test_solvers_share_one_signature():
-    assert set(_SOLVERS) == {"exact", "lbfgs", "select"}
+    assert set(_SOLVERS) == {"exact", "lbfgs", "select", "reweight"}
