@@ -45,13 +45,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 
 from skdistill import LossMatchingDistiller
+from skdistill._core.candidates import exchange_candidates, stratified_candidates
 from skdistill._core.moments import moments_of_rows
-from skdistill._core.reweight import (
-    calibrate,
-    exchange_candidates,
-    n_constraints,
-    stratified_candidates,
-)
+from skdistill._core.reweight import calibrate, n_constraints
 
 METHODS = ("subset", "exact", "reweight", "strat")
 GRID = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0)  # sizes, in multiples of D, for the smallest m

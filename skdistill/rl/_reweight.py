@@ -10,8 +10,9 @@ decomposable Bellman loss exactly while every transition stays a real one.
 
 import numpy as np
 
+from .._core.candidates import exchange_candidates
 from .._core.moments import compute_moments
-from .._core.reweight import exchange_candidates, n_constraints
+from .._core.reweight import n_constraints
 
 # A cell with at most this many times its constraints is taken whole: random
 # candidates that few rarely admit non-negative calibration weights.

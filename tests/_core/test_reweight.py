@@ -11,25 +11,9 @@ from skdistill._core.reweight import (
     MET_TOL,
     calibrate,
     constraint_system,
-    exchange_candidates,
     n_constraints,
     reweight_shortfall_message,
-    stratified_candidates,
 )
-
-
-def _rows(n, q, seed):
-    rng = np.random.default_rng(seed)
-    return rng.normal(size=(n, q)) @ rng.normal(size=(q, q)) + rng.normal(size=q) * 10
-
-
-def _one_hot(n, seed, p=(0.6, 0.3, 0.08, 0.02)):
-    rng = np.random.default_rng(seed)
-    a = rng.choice(len(p), size=n, p=p)
-    b = rng.choice(3, size=n, p=[0.7, 0.25, 0.05])
-    x = rng.normal(size=(n, 2))
-    y = x @ [1.0, -2.0] + a - 0.5 * b + rng.normal(size=n)
-    return np.column_stack([x, np.eye(len(p))[a][:, 1:], np.eye(3)[b][:, 1:], y])
 
 
 def _naive(Z, u, moments):
@@ -43,22 +27,12 @@ def _naive(Z, u, moments):
     return u * (1.0 + Phi @ lam)
 
 
-def _check_moments(Z, w, moments):
-    got = moments_of_rows(Z, w)
-    np.testing.assert_allclose(w.sum(), moments.weight_sum, rtol=1e-10)
-    spread = np.sqrt(np.diag(moments.covariance))
-    np.testing.assert_allclose(got.mean, moments.mean, rtol=1e-9, atol=1e-9 * spread.max())
-    np.testing.assert_allclose(
-        got.covariance, moments.covariance, rtol=1e-8, atol=1e-9 * spread.max() ** 2
-    )
-
-
 def test_n_constraints():
     assert n_constraints(3) == 10  # p = 4
     assert n_constraints(3, fit_intercept=False) == 7  # 6 second moments and the sum
 
 
-def test_closed_form_equals_naive_reference():
+def test_closed_form_equals_naive_reference(check_moments):
     Z = np.random.default_rng(0).normal(size=(3000, 3))  # well scaled for the naive form
     moments = moments_of_rows(Z)
     idx = np.random.default_rng(1).choice(3000, 300, replace=False)
@@ -67,25 +41,25 @@ def test_closed_form_equals_naive_reference():
     assert reference.min() > 0  # the case where the closed form is the answer
     result = calibrate(Z[idx], u, moments)
     assert result.met and result.residual <= MET_TOL
-    _check_moments(Z[idx], reference, moments)
+    check_moments(Z[idx], reference, moments)
     np.testing.assert_allclose(result.weights, reference, rtol=1e-8)
-    _check_moments(Z[idx], result.weights, moments)
+    check_moments(Z[idx], result.weights, moments)
 
 
 @settings(max_examples=15, deadline=None)
 @given(q=st.integers(1, 4), seed=st.integers(0, 2**16), factor=st.integers(4, 8))
-def test_enough_random_rows_calibrate_exactly(q, seed, factor):
+def test_enough_random_rows_calibrate_exactly(q, seed, factor, gaussian_rows, check_moments):
     m = factor * n_constraints(q) + 50  # enough rows to reach every tail
-    Z = _rows(20 * m, q, seed)
+    Z = gaussian_rows(20 * m, q, seed)
     moments = moments_of_rows(Z)
     idx = np.random.default_rng(seed + 1).choice(len(Z), m, replace=False)
     result = calibrate(Z[idx], np.full(m, len(Z) / m), moments)
     assert result.met
     assert result.weights.min() >= 0
-    _check_moments(Z[idx], result.weights, moments)
+    check_moments(Z[idx], result.weights, moments)
 
 
-def test_truncated_weights_when_the_closed_form_is_negative():
+def test_truncated_weights_when_the_closed_form_is_negative(check_moments):
     Z = np.random.default_rng(0).standard_t(3, size=(4000, 2))  # heavy tails
     moments = moments_of_rows(Z)
     idx = np.random.default_rng(3).choice(4000, 40, replace=False)
@@ -93,7 +67,7 @@ def test_truncated_weights_when_the_closed_form_is_negative():
     assert _naive(Z[idx], u, moments).min() < 0
     result = calibrate(Z[idx], u, moments)
     assert result.met and result.weights.min() == 0
-    _check_moments(Z[idx], result.weights, moments)
+    check_moments(Z[idx], result.weights, moments)
     # As close to u as any other feasible non-negative weights (here: an LP vertex).
     A, b = constraint_system(Z[idx], moments)
     vertex = optimize.linprog(np.zeros(40), A_eq=A, b_eq=b, bounds=(0, None)).x * 4000
@@ -101,8 +75,8 @@ def test_truncated_weights_when_the_closed_form_is_negative():
     assert chi2 <= np.sum((vertex - u) ** 2 / u) + 1e-9
 
 
-def test_too_few_rows_give_the_closest_non_negative_weights():
-    Z = _rows(2000, 4, 3)
+def test_too_few_rows_give_the_closest_non_negative_weights(gaussian_rows):
+    Z = gaussian_rows(2000, 4, 3)
     moments = moments_of_rows(Z)
     m = n_constraints(4) - 3
     idx = np.arange(m)
@@ -114,8 +88,8 @@ def test_too_few_rows_give_the_closest_non_negative_weights():
     assert 0 < result.residual < uniform
 
 
-def test_without_intercept_matches_second_moment_and_weight_sum():
-    Z = _rows(3000, 3, 4)
+def test_without_intercept_matches_second_moment_and_weight_sum(gaussian_rows):
+    Z = gaussian_rows(3000, 3, 4)
     moments = moments_of_rows(Z)
     idx = np.random.default_rng(5).choice(3000, 300, replace=False)
     result = calibrate(Z[idx], np.full(300, 10.0), moments, fit_intercept=False)
@@ -127,42 +101,14 @@ def test_without_intercept_matches_second_moment_and_weight_sum():
     )
 
 
-def test_base_weights_must_be_positive():
-    Z = _rows(100, 2, 0)
+def test_base_weights_must_be_positive(gaussian_rows):
+    Z = gaussian_rows(100, 2, 0)
     with pytest.raises(ValueError, match="positive"):
         calibrate(Z[:20], np.zeros(20), moments_of_rows(Z))
 
 
-def test_stratified_candidates_cover_every_rare_value_and_pair():
-    Z = _one_hot(5000, 0)
-    index, base = stratified_candidates(Z, 120, np.random.default_rng(0))
-    assert index.size == 120 and np.unique(index).size == 120
-    np.testing.assert_allclose(base.sum(), 5000)
-    assert base.min() > 0
-    binary = Z[:, 2:7]
-    pool, chosen = binary.T @ binary, binary[index].T @ binary[index]
-    assert np.all(chosen[pool > 0] > 0)  # every value and co-occurring pair present
-
-
-def test_stratified_candidates_without_two_valued_columns_are_a_random_subset():
-    Z = _rows(500, 3, 6)
-    index, base = stratified_candidates(Z, 50, np.random.default_rng(0))
-    assert np.unique(index).size == 50
-    np.testing.assert_allclose(base, 10.0)
-
-
-def test_exchange_reaches_an_exact_calibration_on_one_hot_rows():
-    Z = _one_hot(6000, 1, p=(0.6, 0.3, 0.095, 0.005))
-    moments = moments_of_rows(Z)
-    m = 2 * n_constraints(Z.shape[1])
-    index, base = stratified_candidates(Z, m, np.random.default_rng(1))
-    index, base, result = exchange_candidates(Z, index, base, moments)
-    assert result.met and np.unique(index).size == m
-    _check_moments(Z[index], result.weights, moments)
-
-
-def test_random_rows_missing_a_rare_value_cannot_be_exact():
-    Z = _one_hot(6000, 2, p=(0.6, 0.3, 0.099, 0.001))
+def test_random_rows_missing_a_rare_value_cannot_be_exact(one_hot_rows):
+    Z = one_hot_rows(6000, 2, p=(0.6, 0.3, 0.099, 0.001))
     moments = moments_of_rows(Z)
     idx = np.flatnonzero(Z[:, 4] == 0)[:200]  # the rarest level absent
     result = calibrate(Z[idx], np.full(200, 30.0), moments)
