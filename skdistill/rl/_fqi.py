@@ -8,7 +8,7 @@ from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .._core.random_models import seed_sequence
-from .._core.sklearn_private import HasMethods, Interval, _fit_context
+from .._core.sklearn_private import HasMethods, Interval, StrOptions, _fit_context
 from ._transitions import check_transitions
 
 
@@ -41,11 +41,26 @@ class FittedQIteration(BaseEstimator):
         When not None, sets the ``random_state`` parameter of the regressor of
         every iteration (if it has one) from one seed sequence, as scikit-learn's
         ensembles do; ``None`` leaves the regressor's own setting.
+    target_scaling : {None, "standard", "rms"}, default=None
+        Rescaling of every iteration's targets before the regressor fits them,
+        undone when Q-values are computed, so that the regressor always sees
+        targets of unit size however large the rewards or ``1 / (1 - gamma)``
+        are (gradient-trained regressors such as ``MLPRegressor`` need it; trees
+        do not). ``"standard"`` fits ``(y - mean) / std`` and ``"rms"`` fits
+        ``y / sqrt(mean(y ** 2))``, with the (``sample_weight``-weighted)
+        statistics of that iteration's targets ``y``; a scale of zero (constant
+        targets) is replaced by 1. The statistics are recomputed at every
+        iteration and kept with the regressor, so they survive ``warm_start``,
+        unlike :class:`~sklearn.compose.TransformedTargetRegressor`, which
+        clones its regressor at every fit. Q-values then scale with the
+        rewards: rewards ``c r`` (``c > 0``) give Q-values ``c Q``. ``None``
+        fits the targets as they are.
 
     Attributes
     ----------
     estimator_ : regressor object
-        The regressor of the last iteration: ``Q(s, a)`` on ``[s, onehot(a)]``.
+        The regressor of the last iteration: ``Q(s, a)`` on ``[s, onehot(a)]``
+        (in the units of the scaled targets when ``target_scaling`` is set).
     classes_ : ndarray of shape (n_actions,)
         The action labels seen during fit.
     n_iter_ : int
@@ -54,6 +69,14 @@ class FittedQIteration(BaseEstimator):
         Number of observation features.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the observation features, when observations is a DataFrame.
+    target_offset_ : float
+        Offset subtracted from the last iteration's targets (the mean for
+        ``target_scaling="standard"``, 0 for ``"rms"``). Only when
+        ``target_scaling`` is not None.
+    target_scale_ : float
+        Scale the last iteration's targets were divided by; ``Q(s, a)`` is
+        ``target_offset_ + target_scale_ * estimator_.predict([s, onehot(a)])``.
+        Only when ``target_scaling`` is not None.
 
     See Also
     --------
@@ -82,16 +105,25 @@ class FittedQIteration(BaseEstimator):
         "n_iterations": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
+        "target_scaling": [None, StrOptions({"standard", "rms"})],
     }
 
     def __init__(
-        self, estimator=None, *, gamma=0.99, n_iterations=50, warm_start=False, random_state=None
+        self,
+        estimator=None,
+        *,
+        gamma=0.99,
+        n_iterations=50,
+        warm_start=False,
+        random_state=None,
+        target_scaling=None,
     ):
         self.estimator = estimator
         self.gamma = gamma
         self.n_iterations = n_iterations
         self.warm_start = warm_start
         self.random_state = random_state
+        self.target_scaling = target_scaling
 
     def _inputs(self, S, a):
         onehot = np.zeros((S.shape[0], len(self.classes_)), dtype=S.dtype)
@@ -102,7 +134,21 @@ class FittedQIteration(BaseEstimator):
         n, n_actions = S.shape[0], len(self.classes_)
         S_rep = np.repeat(S, n_actions, axis=0)
         a_rep = np.tile(np.arange(n_actions), n)
-        return self.estimator_.predict(self._inputs(S_rep, a_rep)).reshape(n, n_actions)
+        q = self.estimator_.predict(self._inputs(S_rep, a_rep))
+        if hasattr(self, "target_scale_"):
+            q = self.target_offset_ + self.target_scale_ * q
+        return q.reshape(n, n_actions)
+
+    def _scaling(self, target, sample_weight):
+        """Offset and scale that map this iteration's targets to unit size."""
+        if self.target_scaling == "standard":
+            offset = np.average(target, weights=sample_weight)
+            scale = np.sqrt(np.average((target - offset) ** 2, weights=sample_weight))
+        else:
+            offset, scale = 0.0, np.sqrt(np.average(target**2, weights=sample_weight))
+        # Constant (or zero) targets: shift only, never divide by ~0.
+        tiny = 1e-12 * max(1.0, abs(offset))
+        return float(offset), float(scale) if scale > tiny else 1.0
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(
@@ -164,6 +210,8 @@ class FittedQIteration(BaseEstimator):
         live = self.gamma * ~t
         if not continuing:
             self.n_iter_ = 0
+            for name in ("target_offset_", "target_scale_"):
+                self.__dict__.pop(name, None)
         for it in range(self.n_iterations):
             if self.n_iter_ == 0:
                 target = r
@@ -172,6 +220,11 @@ class FittedQIteration(BaseEstimator):
             reg = self.estimator_ if continuing or (self.warm_start and it) else clone(base)
             if seeds is not None:
                 reg.set_params(random_state=int(seeds[it]))
+            if self.target_scaling is not None:
+                self.target_offset_, self.target_scale_ = self._scaling(target, sw)
+                target = (target - self.target_offset_) / self.target_scale_
+            elif hasattr(self, "target_scale_"):  # continuing a scaled fit unscaled
+                self.target_offset_, self.target_scale_ = 0.0, 1.0
             self.estimator_ = reg.fit(inputs, target, **fit_params)
             self.n_iter_ += 1
         return self

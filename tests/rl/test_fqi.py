@@ -115,3 +115,80 @@ def test_predict_before_fit_is_not_fitted_error(method):
 
     with pytest.raises(NotFittedError, match="FittedQIteration instance is not fitted yet"):
         getattr(FittedQIteration(), method)(np.zeros((3, 1)))
+
+
+def _mlp(**params):
+    from sklearn.neural_network import MLPRegressor
+
+    return MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0, **params)
+
+
+@pytest.mark.parametrize("scaling", ["standard", "rms"])
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_target_scaling_makes_q_equivariant_to_reward_scale(scaling, warm_start):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    s, a, r, s2, done = _chain()
+    states = np.arange(1, N_STATES - 1)[:, None].astype(float)
+    q = {}
+    for kind in (None, scaling):
+        for c in (1.0, 1000.0):
+            fqi = FittedQIteration(
+                _mlp(warm_start=warm_start), gamma=GAMMA, n_iterations=4,
+                warm_start=warm_start, target_scaling=kind,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                q[kind, c] = fqi.fit(s, a, c * r, s2, done).q_values(states)
+    np.testing.assert_allclose(q[scaling, 1000.0], 1000.0 * q[scaling, 1.0], rtol=1e-6)
+    # Unscaled, the network's fit depends on the size of the rewards.
+    assert not np.allclose(q[None, 1000.0], 1000.0 * q[None, 1.0], rtol=1e-3)
+
+
+@pytest.mark.parametrize("scaling", ["standard", "rms"])
+def test_target_scaling_maps_q_values_back(scaling):
+    # A tree fits its targets exactly, so the scaled fit must give the same Q.
+    states = np.arange(1, N_STATES - 1)[:, None].astype(float)
+    fqi = FittedQIteration(
+        DecisionTreeRegressor(), gamma=GAMMA, n_iterations=12, target_scaling=scaling
+    ).fit(*_chain())
+    np.testing.assert_allclose(fqi.q_values(states), _value_iteration(12), atol=1e-12)
+    # Warm starts keep the offset and scale of the iteration they continue from.
+    s, a, r, s2, done = _chain()
+    warm = FittedQIteration(
+        DecisionTreeRegressor(), gamma=GAMMA, n_iterations=6, warm_start=True,
+        target_scaling=scaling,
+    )
+    warm.fit(s, a, r, s2, done).fit(s, a, r, s2, done)
+    np.testing.assert_allclose(warm.q_values(states), _value_iteration(12), atol=1e-12)
+    # Switching the scaling off (continuing, or afresh) drops the old statistics.
+    warm.set_params(target_scaling=None).fit(s, a, r, s2, done)
+    np.testing.assert_allclose(warm.q_values(states), _value_iteration(18), atol=1e-12)
+    fqi.set_params(target_scaling=None, n_iterations=3).fit(s, a, r, s2, done)
+    assert not hasattr(fqi, "target_scale_")
+    np.testing.assert_allclose(fqi.q_values(states), _value_iteration(3), atol=1e-12)
+
+
+def test_target_scaling_statistics_and_constant_rewards():
+    s, a, r, s2, done = _chain()
+    w = np.linspace(0.5, 2.0, len(s))
+    one = FittedQIteration(
+        DecisionTreeRegressor(), n_iterations=1, target_scaling="standard"
+    ).fit(s, a, r, s2, done, sample_weight=w)
+    mean = np.average(r, weights=w)
+    assert one.target_offset_ == pytest.approx(mean)
+    assert one.target_scale_ == pytest.approx(np.sqrt(np.average((r - mean) ** 2, weights=w)))
+    rms = FittedQIteration(DecisionTreeRegressor(), n_iterations=1, target_scaling="rms")
+    rms.fit(s, a, r, s2, done, sample_weight=w)
+    assert rms.target_offset_ == 0.0
+    assert rms.target_scale_ == pytest.approx(np.sqrt(np.average(r**2, weights=w)))
+    # Constant rewards (CartPole pays 1 every step): the first iteration only shifts.
+    ones = np.ones(len(s))
+    const = FittedQIteration(DecisionTreeRegressor(), n_iterations=1, target_scaling="standard")
+    const.fit(s, a, ones, s2, done)
+    assert const.target_scale_ == 1.0
+    np.testing.assert_allclose(const.q_values(s), 1.0)
+    with pytest.raises(ValueError, match="target_scaling"):
+        FittedQIteration(target_scaling="minmax").fit(s, a, r, s2, done)
