@@ -14,21 +14,32 @@ over the MLP/SVR/kNN cells (target <= 0.85). Random forests are reported but exp
 not to benefit.
 
 Datasets (all offline): scikit-learn's diabetes data (442 rows; 70/30 split by seed),
-and Friedman #1 and #2 (2000 training and 2000 test rows, noise 1.0 and 125 as in
-Breiman's bagging experiments).
+Friedman #1 and #2 (2000 training and 2000 test rows, noise 1.0 and 125 as in
+Breiman's bagging experiments), and ``onehot``: 8 correlated numeric features and
+three 5-level categories one-hot encoded (23 columns), a target with a smooth
+nonlinear part, category effects and an interaction (2000 training and test rows).
+
+``--time`` measures instead the whole ``kernel="rbf"`` distillation of ``--rows``
+(200,000) rows of ``onehot`` to 100 against the pass no distiller of these features
+can avoid, ``RBFSampler(512).fit_transform(X)`` and the features' Gram ``F.T @ F``, in
+the same process: warmed up, interleaved rounds, median of the per-round ratios.
 
 Usage: ``nice python benchmarks/bench_nonlinear.py [--seeds 3] [--sizes 50,100]``
+or ``nice python benchmarks/bench_nonlinear.py --time [--rounds 5]``
 """
 
 import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, make_friedman1, make_friedman2
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.kernel_approximation import RBFSampler
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsRegressor
@@ -39,14 +50,38 @@ from sklearn.svm import SVR
 
 from skdistill import LossMatchingDistiller
 
-DATASETS = ("diabetes", "friedman1", "friedman2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/_timing.py
+from _timing import interleave  # noqa: E402
+
+DATASETS = ("diabetes", "friedman1", "friedman2", "onehot")
 MODELS = ("mlp", "svr", "knn", "rf")
 SMOOTH = ("mlp", "svr", "knn")
 SETS = ("rbf", "linear", "subset", "full")
 
 
+def onehot(n, seed):
+    """``(X, y)``: 8 correlated numeric columns and 3 one-hot 5-level categories."""
+    rng = np.random.default_rng([seed, 23])
+    numeric = rng.normal(size=(n, 8)) @ (np.eye(8) + 0.4 * rng.normal(size=(8, 8)))
+    levels = rng.integers(0, 5, size=(n, 3))
+    categories = np.hstack([np.eye(5)[levels[:, j]] for j in range(3)])
+    effects = rng.normal(size=15)
+    y = (
+        np.sin(numeric[:, 0])
+        + 0.5 * numeric[:, 1] * numeric[:, 2]
+        + np.exp(-numeric[:, 3] ** 2)
+        + categories @ effects
+        + 0.5 * numeric[:, 4] * categories[:, 0]
+        + 0.3 * rng.normal(size=n)
+    )
+    return np.hstack([numeric, categories]), y
+
+
 def load(name, seed):
     """``(X_train, X_test, y_train, y_test)`` for one dataset and seed."""
+    if name == "onehot":
+        X, y = onehot(4000, seed)
+        return X[:2000], X[2000:], y[:2000], y[2000:]
     if name == "diabetes":
         X, y = load_diabetes(return_X_y=True)
         return train_test_split(X, y, test_size=0.3, random_state=seed)
@@ -179,6 +214,31 @@ def report(mse, infos, datasets, sizes):
     )
 
 
+def bench_time(n_rows, rounds):
+    """Whole rbf distillation against the unavoidable feature pass, interleaved."""
+    X, y = onehot(n_rows, 0)
+    fits = []
+
+    def feature_pass():
+        F = RBFSampler(n_components=512, random_state=0).fit_transform(X)
+        return F.T @ F
+
+    def distil():
+        distiller = LossMatchingDistiller(100, kernel="rbf", random_state=0).fit(X, y)
+        fits.append(distiller)
+
+    timings = interleave({"feature pass": feature_pass, "rbf distillation": distil}, rounds)
+    last = fits[-1]
+    print(f"kernel='rbf' on {n_rows:,} x {X.shape[1]} rows to 100, n_components=512")
+    print(f"  feature pass (RBFSampler(512).fit_transform + F.T @ F): "
+          f"{timings.time('feature pass').seconds()}")
+    print(f"  whole distillation: {timings.time('rbf distillation').seconds()}, "
+          f"{last.n_iter_} L-BFGS iterations, loss_gap_ {last.loss_gap_:.3g}, "
+          f"linear_loss_gap_ {last.linear_loss_gap_:.2g}")
+    print("  " + timings.ratio("rbf distillation", "feature pass").ratio(
+        "distillation / feature pass", unit="x") + "; target <= 2x")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -188,7 +248,13 @@ def main():
     parser.add_argument(
         "--max-iter", type=int, default=None, help="default: the distiller's"
     )
+    parser.add_argument("--time", action="store_true", help="the timing ratio instead")
+    parser.add_argument("--rows", type=int, default=200_000, help="rows for --time")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds for --time")
     args = parser.parse_args()
+    if args.time:
+        bench_time(args.rows, args.rounds)
+        return
     datasets = args.datasets.split(",")
     sizes = [int(s) for s in args.sizes.split(",")]
     start = time.perf_counter()

@@ -10,11 +10,9 @@ sampler protocol of the ecosystem for ``(X, y)`` data: ``fit_resample`` validate
 input, calls the subclass's ``_fit_resample`` on float arrays and returns the
 synthetic set in the caller's container and dtype, as imbalanced-learn's samplers do;
 ``fit`` is ``fit_resample`` without the return. :class:`BaseStreamingDistiller`
-summarises the rows wherever they live (in memory, in chunks through
-``partial_fit``, Dask) and leaves the subclass only the step from the summary to the
-synthetic rows (for :class:`~skdistill.LossMatchingDistiller`: standardise, solve,
-certify, in ``_distil``). :class:`~skdistill.BellmanDistiller` follows the same steps
-per (action, terminal) cell.
+summarises the rows wherever they live (in memory, in chunks, Dask) and leaves the
+subclass the step from the summary to the synthetic rows (standardise, solve,
+certify). :class:`~skdistill.BellmanDistiller` does the same per (action, terminal) cell.
 """
 
 from abc import ABCMeta, abstractmethod
@@ -212,8 +210,8 @@ class BaseStreamingDistiller(BaseSupervisedDistiller):
     moments and a reservoir of start rows), wherever they live: an in-memory array
     (``fit``, one chunk), a stream of chunks (``partial_fit``) or Dask arrays (``fit``
     or ``partial_fit``, reduced by Dask). The subclass turns the summary into rows,
-    ``_distil_summary(summary) -> Z``, and refuses configurations that cannot stream
-    in ``_check_streamable(what)``.
+    ``_distil_summary(summary) -> Z``, and refuses what it cannot summarise in
+    ``_check_streamable(what)``; ``_make_summary`` may build another summary.
     """
 
     @abstractmethod
@@ -223,8 +221,11 @@ class BaseStreamingDistiller(BaseSupervisedDistiller):
     def _check_streamable(self, what):
         """Raise a ``ValueError`` if ``what`` (a stream, Dask input) cannot be summarised."""
 
+    def _make_summary(self, n_features, n_targets):  # a subclass may lift the rows
+        return Summary(self.random_state, self.n_synthetic, n_features, n_targets)
+
     def _new_summary(self, X, Y):
-        summary = Summary(self.random_state, self.n_synthetic, X.shape[1], Y.shape[1])
+        summary = self._make_summary(X.shape[1], Y.shape[1])
         # The dtypes the synthetic rows are returned in, which the certificate checks.
         summary.output = (float_dtype(X.dtype), float_dtype(Y.dtype), None)
         return summary
@@ -334,10 +335,9 @@ class BaseStreamingDistiller(BaseSupervisedDistiller):
         it. Until ``n_synthetic`` rows of positive weight have been seen (a chunk may
         weigh zero in all), calls only accumulate; NotFittedError counts the rows missing.
 
-        A configuration that cannot be summarised chunk by chunk raises a
-        ``ValueError`` saying why (``LossMatchingDistiller(kernel="rbf")``: its
-        random-feature map is fitted on a sample of all the rows, which a stream
-        does not have at its first chunk).
+        A configuration that cannot be summarised raises a ``ValueError`` saying
+        why. ``LossMatchingDistiller(kernel="rbf")`` fits its feature map on the
+        first chunk with rows of positive weight (``fit``: on all rows).
 
         Parameters
         ----------

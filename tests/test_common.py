@@ -40,11 +40,6 @@ _SUPERVISED = [
 
 
 def _expected_failed_checks(estimator):
-    if isinstance(estimator, LossMatchingDistiller) and estimator.kernel == "rbf":
-        # partial_fit streams kernel="linear" only and raises a ValueError for "rbf";
-        # these two checks call it whenever the method exists.
-        reason = "partial_fit raises for kernel='rbf'"
-        return {"check_fit_score_takes_y": reason, "check_n_features_in_after_fitting": reason}
     if isinstance(estimator, DistilledRegressor):
         # The checks' datasets have up to 10 features (12 dimensions with target and
         # intercept) but as few as 9 rows of positive weight, so the instance distils

@@ -134,7 +134,16 @@ def solve_loss_matching(
 
 
 def minimize_lbfgs(
-    fun, x0, args=(), *, max_iter, tol, verbose=0, label="L-BFGS", max_restarts=MAX_RESTARTS
+    fun,
+    x0,
+    args=(),
+    *,
+    max_iter,
+    tol,
+    verbose=0,
+    label="L-BFGS",
+    max_restarts=MAX_RESTARTS,
+    stall=None,
 ):
     """The L-BFGS-B run shared by every moving-point solver: rows in, rows out.
 
@@ -144,6 +153,11 @@ def minimize_lbfgs(
     precision or ``max_iter``); BLAS is limited to one thread, the matrices being
     small. ``verbose`` prints the iteration and the objective at most every
     ``PROGRESS_SECONDS`` (every iteration with ``verbose > 2``) and a summary.
+
+    ``stall=(window, rtol)`` also stops the run once ``window`` iterations have
+    lowered the objective by less than ``rtol`` times its value, for an objective
+    that cannot reach 0 and improves ever more slowly; ``None`` (the default)
+    never does.
 
     When the line search ends abnormally (an outdated curvature memory can stop
     L-BFGS far from the optimum), the run restarts from the point reached with a
@@ -158,7 +172,7 @@ def minimize_lbfgs(
         The last run's result, with ``nit``, ``nfev`` and ``njev`` summed over all
         runs and ``n_restarts`` the number of restarts.
     """
-    callback = _progress(label, verbose) if verbose else None
+    callback = _callback(label, verbose, stall)
     x = np.ascontiguousarray(x0, dtype=np.float64).ravel()
     totals = {"nit": 0, "nfev": 0, "njev": 0}
     previous = np.inf
@@ -169,6 +183,12 @@ def minimize_lbfgs(
                 totals[key] += int(result.get(key, 0))
             x = result.x
             improved, previous = result.fun < previous and result.nit > 0, result.fun
+            if getattr(callback, "stalled", False):
+                result.message = (
+                    f"STOP: {stall[0]} ITERATIONS LOWERED THE OBJECTIVE BY LESS THAN "
+                    f"{stall[1]:g} OF IT"
+                )
+                break
             if result.status != 2 or totals["nit"] >= max_iter or not improved:
                 break
             if n_restarts < max_restarts and verbose:
@@ -206,6 +226,31 @@ def _progress(label, verbose):
                 flush=True,
             )
 
+    return callback
+
+
+def _callback(label, verbose, stall):
+    """The run's L-BFGS callback: progress (:func:`_progress`), the stall rule, both or none.
+
+    With ``stall=(window, rtol)`` it raises ``StopIteration`` (which ends scipy's
+    run) once the objective is above ``(1 - rtol)`` times its value ``window``
+    iterations before, and sets its attribute ``stalled``.
+    """
+    progress = _progress(label, verbose) if verbose else None
+    if stall is None:
+        return progress
+    window, rtol = stall
+    history = []
+
+    def callback(intermediate_result):
+        if progress is not None:
+            progress(intermediate_result)
+        history.append(float(intermediate_result.fun))
+        if len(history) > window and history[-1] > (1.0 - rtol) * history[-1 - window]:
+            callback.stalled = True
+            raise StopIteration
+
+    callback.stalled = False
     return callback
 
 

@@ -11,15 +11,20 @@ non-negative weights) run inside the block tasks for the same reason; NaN and
 infinity are found from each block's moments, which they make non-finite.
 """
 
+import contextlib
+import time
 from typing import NamedTuple
 
 import dask
 import dask.array as da
 import numpy as np
+from dask.callbacks import Callback
 
+from .._core.lbfgs import PROGRESS_SECONDS
 from .._core.moments import head_shift, merge_moments, shifted_moments
 from .._core.reservoir import WeightedReservoir
 from .._core.validation import is_dask_collection, raise_non_finite
+from .features import FeatureSummary, feature_moments, feature_shift
 
 # Summaries merged per task of the reduction tree.
 _SPLIT_EVERY = 8
@@ -113,17 +118,22 @@ def check_dask_input(X, y, sample_weight=None):
     return X, Y, sample_weight, y_ndim
 
 
-def _block_shift(X, Y):
+def _block_shift(X, Y, transform=None):
     # NaN or infinity in the first block is reported by that block's checks.
-    shift = head_shift(X, np.asarray(Y, dtype=np.float64))
+    Y = np.asarray(Y, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        shift = head_shift(X, Y) if transform is None else feature_shift(X, Y, transform)
     return np.where(np.isfinite(shift), shift, 0.0)
 
 
-def _leaf(X, Y, w, seed, start, offset, capacity, shift):
+def _leaf(X, Y, w, seed, start, offset, capacity, shift, transform=None):
     """Summary of one block: checked moments and its top-``capacity`` reservoir rows.
 
     NaN or infinity anywhere in the block makes its moments non-finite, so the
-    values are checked from the moments, without a pass of their own.
+    values are checked from the moments, without a pass of their own. With a
+    ``transform`` the moments are those of the lifted rows ``(transform(x), x, y)``
+    (:func:`~skdistill._sources.features.feature_moments`); the reservoir keeps
+    ``(x, y)``.
     """
     Y = np.asarray(Y, dtype=np.float64)
     if w is not None:
@@ -134,7 +144,10 @@ def _leaf(X, Y, w, seed, start, offset, capacity, shift):
                 f"starting at row {start})."
             )
     with np.errstate(invalid="ignore", over="ignore"):
-        moments = shifted_moments(X, Y, w, shift)
+        if transform is None:
+            moments = shifted_moments(X, Y, w, shift)
+        else:
+            moments = feature_moments(X, Y, w, transform, shift, n_threads=1)
     if not (np.isfinite(moments.mean).all() and np.isfinite(moments.comoment).all()):
         try:
             raise_non_finite(X, Y, w)
@@ -159,7 +172,29 @@ def _combine(*parts):
     return BlockSummary(moments, reservoir)
 
 
-def dask_summary(X, Y, sample_weight, capacity, seed, shift=None, offset=0):
+class _TaskProgress(Callback):
+    """Prints the tasks done at most every ``PROGRESS_SECONDS`` (local schedulers only)."""
+
+    def __init__(self, label):
+        super().__init__()
+        self.label = label
+
+    def _start_state(self, dsk, state):
+        self.total = sum(len(state[key]) for key in ("ready", "waiting", "running"))
+        self.done, self.start = 0, time.perf_counter()
+        self.last = self.start
+
+    def _posttask(self, key, result, dsk, state, worker_id):
+        self.done += 1
+        now = time.perf_counter()
+        if now - self.last >= PROGRESS_SECONDS or self.done == self.total:
+            self.last = now
+            print(f"{self.label}: {self.done} of {self.total} Dask tasks, "
+                  f"{now - self.start:.1f} s", flush=True)
+
+
+def dask_summary(X, Y, sample_weight, capacity, seed, shift=None, offset=0, transform=None,
+                 verbose=0):
     """Moments and top-``capacity`` reservoir rows of Dask arrays, by a tree reduction.
 
     Parameters
@@ -177,6 +212,12 @@ def dask_summary(X, Y, sample_weight, capacity, seed, shift=None, offset=0):
         computation.
     offset : int, default=0
         Stream position of the first row (orders the reservoir across calls).
+    transform : callable, default=None
+        A fixed feature map: the moments are then those of ``(transform(x), x, y)``,
+        computed block by block (:func:`_leaf`), and ``shift`` is of that width.
+    verbose : int, default=0
+        Print the tasks done at most every ``PROGRESS_SECONDS`` (local schedulers;
+        a ``distributed`` client has its own dashboard).
 
     Returns
     -------
@@ -193,10 +234,10 @@ def dask_summary(X, Y, sample_weight, capacity, seed, shift=None, offset=0):
     starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int)
     seeds = seed.spawn(len(X_blocks))
     if shift is None:
-        shift = dask.delayed(_block_shift, pure=False)(X_blocks[0], Y_blocks[0])
+        shift = dask.delayed(_block_shift, pure=False)(X_blocks[0], Y_blocks[0], transform)
     leaf = dask.delayed(_leaf, pure=False)
     parts = [
-        leaf(xb, yb, wb, s, int(start), offset, capacity, shift)
+        leaf(xb, yb, wb, s, int(start), offset, capacity, shift, transform)
         for xb, yb, wb, s, start in zip(X_blocks, Y_blocks, w_blocks, seeds, starts)
     ]
     combine = dask.delayed(_combine, pure=False)
@@ -204,26 +245,53 @@ def dask_summary(X, Y, sample_weight, capacity, seed, shift=None, offset=0):
         parts = [
             combine(*parts[i : i + _SPLIT_EVERY]) for i in range(0, len(parts), _SPLIT_EVERY)
         ]
-    summary, shift = dask.compute(parts[0], shift)
+    label = "Dask pass" if transform is None else "Dask feature pass"
+    with _TaskProgress(label) if verbose else contextlib.nullcontext():
+        summary, shift = dask.compute(parts[0], shift)
     return summary, np.asarray(shift, dtype=np.float64)
+
+
+def _pilot_map(summary, X, Y, sample_weight):
+    """The feature map of a :class:`FeatureSummary`, fitted on a pilot pass if not yet fixed.
+
+    The pilot is a reservoir of up to ``n_pilot`` rows of all of ``X``, drawn by
+    Dask like the start rows; ``None`` if no row has positive weight.
+    """
+    if summary.feature_map is not None:
+        return summary.feature_map
+    pilot, _ = dask_summary(X, Y, sample_weight, summary.n_pilot, summary.pilot_seed)
+    if pilot.reservoir.rows.shape[0] == 0:
+        return None
+    return summary.fitted_map(pilot.reservoir.rows)
 
 
 def update_summary(summary, X, Y, sample_weight=None):
     """Add Dask arrays to a :class:`~skdistill._sources.summary.Summary`, computed by Dask.
 
-    The input checks run inside the Dask computation; if they fail, the summary
-    is left as it was.
+    A :class:`~skdistill._sources.features.FeatureSummary` whose feature map is not
+    fixed yet first fits it on a pilot pass (:func:`_pilot_map`), then lifts every
+    block through it. The input checks run inside the Dask computation; if they
+    fail, the summary is left as it was.
     """
     reservoir = summary.reservoir
     rng_state = reservoir.rng.bit_generator.state
     block_seed = np.random.SeedSequence(int(reservoir.rng.integers(2**63)))
+    lifted = isinstance(summary, FeatureSummary)
     try:
+        feature_map = _pilot_map(summary, X, Y, sample_weight) if lifted else None
+        if lifted and feature_map is None:  # no row of positive weight: nothing to add yet
+            summary.n_samples += X.shape[0]
+            reservoir.n_offered += X.shape[0]
+            return
         blocks, shift = dask_summary(
             X, Y, sample_weight, reservoir.capacity, block_seed, summary.shift,
-            reservoir.n_offered,
+            reservoir.n_offered, None if feature_map is None else feature_map.transform,
+            getattr(summary, "verbose", 0),
         )
     except BaseException:
         reservoir.rng.bit_generator.state = rng_state
         raise
+    if lifted:
+        summary.feature_map = feature_map
     summary.shift = shift
     summary.merge(blocks.moments, blocks.reservoir, X.shape[0])

@@ -68,6 +68,11 @@ class Summary:
             return rel
         return Moments(rel.weight_sum, self.shift + rel.mean, rel.comoment)
 
+    @property
+    def linear_moments(self):
+        """Weighted moments of ``[X, Y]`` (all the columns here; see FeatureSummary)."""
+        return self.moments
+
     def solver_seed(self):
         """The solver's ``SeedSequence``, new each call, so every refresh draws alike."""
         entropy, spawn_key = self._solver_seed

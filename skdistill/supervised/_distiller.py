@@ -8,12 +8,13 @@ import numpy as np
 from .._core.random_models import sample_gaussian_models
 from .._core.sklearn_private import Interval, StrOptions
 from .._core.threads import blas_threads, single_threaded_blas
-from .._core.validation import check_squarable_moments, float_dtype
+from .._core.validation import check_squarable_moments
+from .._sources.features import FeatureSummary
 from ..base import BaseStreamingDistiller
 from ._certify import as_returned, certify_rows, warn_if_inexact
 from ._family import SolverOptions
 from ._linear import LinearFamily
-from ._rbf import summarise_rbf, unsupported_with_rbf
+from ._rbf import RBFFamily, check_same_kernel, rbf_summary, reweight_unsupported
 
 # Held-out random regressors used for ``heldout_loss_gap_``.
 _N_CHECK = 200
@@ -52,8 +53,7 @@ class LossMatchingDistiller(BaseStreamingDistiller):
     Data that does not fit in memory can be fed in chunks with :meth:`partial_fit`
     (see :mod:`skdistill.datasets` for CSV, Parquet and memory-mapped files), or
     passed to ``fit`` as Dask arrays, whose moments Dask computes block by block on
-    the active scheduler (``kernel="linear"`` only). The start subset is drawn by
-    a reservoir in every case of ``kernel="linear"``.
+    the active scheduler, for either kernel; the start rows are a reservoir sample.
 
     Parameters
     ----------
@@ -65,12 +65,12 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         ``(phi(x), x, y, 1)``, where ``phi`` is ``n_components`` random Fourier
         features (scikit-learn's ``RBFSampler``) of the kernel
         ``exp(-gamma ||x_s - x_s'||^2)`` on standardised features ``x_s``; see
-        Notes. Streaming (:meth:`partial_fit`) and Dask input support
-        ``"linear"`` only.
+        Notes.
     gamma : float or None, default=None
         RBF kernel parameter for ``kernel="rbf"``, on features standardised with
         the mean and standard deviation of a random sample of (up to) 1000
-        training rows. ``None`` uses the median heuristic,
+        training rows (the pilot sample; see Notes for streams). ``None`` uses
+        the median heuristic,
         ``gamma = 1 / median ||x_s - x_s'||^2`` over the pairs of that sample
         (the kernel is ``exp(-1)`` at the median squared distance); the value
         used is ``gamma_``. Ignored for ``kernel="linear"``.
@@ -104,7 +104,7 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         ``"auto"`` minimises the exact expectation of the squared loss mismatch
         over all regressors ``v ~ N(0, I / p)`` (the limit of infinitely many,
         ``(2 ||Delta||_F^2 + tr(Delta)^2) / p^2`` for ``Delta = M_syn - M_train``),
-        and an int samples ``k`` regressors as in Algorithm 1 (``O(k p^2)`` per
+        and an int samples ``k`` regressors as in Algorithm 1 (``O(k m p)`` per
         step).
     sampling : {"whitened", "standardised"}, default="whitened"
         Coordinates in which ``solver="lbfgs"`` (``kernel="linear"``) samples its
@@ -123,9 +123,8 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         Match models with an intercept (mean and covariance) or homogeneous models
         (uncentred second moment).
     max_iter : int, default=2000
-        Maximum L-BFGS iterations. With ``kernel="rbf"`` the objective cannot
-        reach 0, so the default runs all of them; far fewer give most of the
-        benefit (the measurements are in ``docs/benchmarks.rst``).
+        Maximum L-BFGS iterations. With ``kernel="rbf"``, whose objective cannot
+        reach 0, L-BFGS also stops once 50 iterations lowered it by less than 1%.
     tol : float, default=0.0
         L-BFGS stops when the objective falls by less than ``tol`` in a step or the
         projected gradient is below it; 0 runs to rounding level (a mean squared
@@ -218,9 +217,13 @@ class LossMatchingDistiller(BaseStreamingDistiller):
     of ``(phi(x), x, y)`` (time ``O(n (d D + D^2))``, memory
     ``O(chunk_size D + D^2)``); nothing afterwards depends on ``n``. The
     synthetic ``(x, y)`` are then moved by L-BFGS-B with the analytic gradient
-    through ``phi`` (taken from the sampler's ``random_weights_`` and
-    ``random_offset_``). With ``m`` rows fewer than the ``p (p + 1) / 2``
-    moments the match is approximate: ``loss_gap_`` reports how close.
+    through ``phi`` (the sampler's ``random_weights_`` and ``random_offset_``);
+    ``loss_gap_`` reports how close the approximate match comes.
+
+    Streams: the feature map (scaling, ``gamma_``) is fitted on a sample of up to
+    1000 rows of the first chunk of positive weight (all rows for ``fit``), then
+    fixed; so over several chunks the start rows are ``fit``'s but the map, and so
+    the synthetic set, differ (see the user guide).
 
     ``kernel="rbf"`` helps learners that follow smooth structure at the scale of
     ``gamma`` (MLPs, SVR, k-NN) and trees little; ``docs/benchmarks.rst`` has the
@@ -305,52 +308,53 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         self.verbose = verbose
 
     def _fit_resample(self, X, Y, sample_weight):
-        for name in ("feature_map_", "gamma_"):  # left by an earlier kernel="rbf" fit
-            self.__dict__.pop(name, None)
-        if self.kernel == "rbf":
-            if self.solver == "reweight":
-                raise ValueError(unsupported_with_rbf("solver='reweight'"))
-            return self._fit_resample_rbf(X, Y, sample_weight)
+        self._check_streamable("fit")
         return super()._fit_resample(X, Y, sample_weight)
 
-    def _fit_resample_rbf(self, X, Y, sample_weight):
-        family, Z0, seed = summarise_rbf(
-            X,
-            Y,
-            sample_weight,
-            n_synthetic=self.n_synthetic,
-            gamma=self.gamma,
-            n_components=self.n_components,
-            fit_intercept=self.fit_intercept,
-            chunk_size=self.chunk_size,
-            random_state=self.random_state,
-            check_rows=lambda moments, rows: self._check_squarable(moments, rows, X.shape[1]),
-        )
-        self._check_squarable(family.linear, Z0, X.shape[1])
-        self.feature_map_, self.gamma_ = family.feature_map, family.gamma
-        self.n_samples_seen_ = X.shape[0]
-        dtypes = (float_dtype(X.dtype), float_dtype(Y.dtype))
-        Z = self._distil(family, Z0, seed, n_features=X.shape[1], dtypes=dtypes)
-        return Z[:, : X.shape[1]], Z[:, X.shape[1] :]
+    def _check_streamable(self, what):
+        if self.kernel == "rbf" and self.solver == "reweight":
+            raise ValueError(reweight_unsupported())
+        stream = getattr(self, "_stream", None)
+        if what == "partial_fit" and stream is not None:
+            check_same_kernel(stream.kernel_params, self._kernel_params())
+
+    def _kernel_params(self):
+        """What a stream's summary is built with and cannot change."""
+        if self.kernel == "linear":
+            return {"kernel": "linear"}
+        return {"kernel": "rbf", "gamma": self.gamma, "n_components": self.n_components}
+
+    def _make_summary(self, n_features, n_targets):
+        if self.kernel == "linear":
+            summary = super()._make_summary(n_features, n_targets)
+        else:
+            summary = rbf_summary(
+                self.random_state, self.n_synthetic, n_features, n_targets, self.gamma,
+                self.n_components, getattr(self, "feature_names_in_", None),
+            )
+        summary.kernel_params = self._kernel_params()
+        return summary
+
+    def _add_to_summary(self, X, Y, sample_weight, dask_input):
+        if isinstance(self._stream, FeatureSummary):
+            self._stream.verbose = self.verbose
+        super()._add_to_summary(X, Y, sample_weight, dask_input)
 
     def _distil_summary(self, summary):
-        start = summary.start_rows()
-        self._check_squarable(summary.moments, start, summary.n_features)
+        for name in ("feature_map_", "gamma_"):  # left by an earlier kernel="rbf" fit
+            self.__dict__.pop(name, None)
+        start, d = summary.start_rows(), summary.n_features
+        lifted = isinstance(summary, FeatureSummary)
+        self._check_squarable(summary.linear_moments, start, d)
         n_threads = blas_threads()  # the budget of the solver's BLAS-like passes
         with single_threaded_blas():
-            family = LinearFamily(summary.moments, self.fit_intercept)
-            return self._distil(
-                family,
-                start,
-                summary.solver_seed(),
-                n_features=summary.n_features,
-                dtypes=summary.output[:2],
-                n_threads=n_threads,
-            )
-
-    def _check_streamable(self, what):
-        if self.kernel == "rbf":
-            raise ValueError(unsupported_with_rbf(what))
+            if lifted:
+                family = RBFFamily(summary.moments, summary.feature_map, self.fit_intercept)
+                self.feature_map_, self.gamma_ = family.feature_map, family.gamma
+            else:
+                family = LinearFamily(summary.moments, self.fit_intercept)
+            return self._distil(family, start, summary.solver_seed(), n_features=d,
+                                dtypes=summary.output[:2], n_threads=n_threads)
 
     def _check_squarable(self, moments, sample, n_features):
         names = getattr(self, "feature_names_in_", None)

@@ -177,10 +177,68 @@ def test_failed_dask_chunk_leaves_the_stream_alone():
     assert distiller.n_samples_seen_ == 1000
 
 
-def test_rbf_kernel_rejects_dask_input():
-    distiller = LossMatchingDistiller(n_synthetic=5)
-    if "kernel" not in distiller.get_params():
-        pytest.skip("LossMatchingDistiller has no kernel parameter")
-    X, y, _ = _data(n=50)
-    with pytest.raises(ValueError, match="Dask input supports kernel='linear' only"):
-        distiller.set_params(kernel="rbf").fit(da.from_array(X, chunks=(25, 4)), y)
+_RBF = dict(kernel="rbf", n_components=32, max_iter=100, random_state=0)
+
+
+def _friedman(n=3000):
+    from sklearn.datasets import make_friedman1
+
+    return make_friedman1(n, n_features=5, noise=0.5, random_state=0)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_rbf_dask_lifts_every_block_through_one_map(client, weighted):
+    from skdistill._sources.features import feature_moments
+
+    X, y = _friedman()
+    w = np.random.default_rng(0).uniform(0.1, 2.0, len(X)) if weighted else None
+    dw = None if w is None else da.from_array(w, chunks=500)
+    distiller = LossMatchingDistiller(30, **_RBF).fit(da.from_array(X, chunks=(500, 5)), y, dw)
+    stream = distiller._stream
+    assert stream.feature_map is distiller.feature_map_
+    whole = feature_moments(X, y[:, None], w, distiller.feature_map_.transform, stream.shift)
+    _assert_same_moments(stream.relative_moments, whole)
+    fitted = LossMatchingDistiller(30, **_RBF).fit(X, y, sample_weight=w)
+    assert distiller.gamma_ == pytest.approx(fitted.gamma_, rel=0.2)
+    assert distiller.loss_gap_ <= 1.5 * fitted.loss_gap_
+    assert distiller.linear_loss_gap_ < 1e-10
+
+
+def test_rbf_partial_fit_mixes_dask_and_numpy_chunks():
+    X, y = _friedman(2000)
+    distiller = LossMatchingDistiller(20, **_RBF)
+    with dask.config.set(scheduler="sync"):
+        distiller.partial_fit(da.from_array(X[:1200], chunks=(300, 5)), y[:1200])
+        gamma = distiller.gamma_
+        distiller.partial_fit(X[1200:], y[1200:])
+    assert distiller.gamma_ == gamma and distiller.n_samples_seen_ == 2000
+    assert distiller._stream.relative_moments.weight_sum == 2000
+    assert distiller.linear_loss_gap_ < 1e-10
+
+
+def test_rbf_failed_dask_input_leaves_the_stream_alone():
+    X, y = _friedman(1000)
+    bad = X.copy()
+    bad[700, 1] = np.inf
+    distiller = LossMatchingDistiller(10, **_RBF)
+    with dask.config.set(scheduler="sync"), pytest.raises(ValueError, match="infinity"):
+        distiller.partial_fit(da.from_array(bad, chunks=(250, 5)), y)
+    assert distiller._stream.feature_map is None and distiller._stream.n_samples == 0
+    with dask.config.set(scheduler="sync"):
+        distiller.partial_fit(da.from_array(X, chunks=(250, 5)), y)
+    assert distiller.n_samples_seen_ == 1000
+
+
+def test_rbf_dask_feature_pass_reports_progress(capsys, monkeypatch):
+    import skdistill._sources.dask as dask_source
+
+    monkeypatch.setattr(dask_source, "PROGRESS_SECONDS", 0.0)
+    X, y = _friedman(1000)
+    with dask.config.set(scheduler="sync"):
+        LossMatchingDistiller(10, verbose=1, **{**_RBF, "max_iter": 5}).fit(
+            da.from_array(X, chunks=(250, 5)), y
+        )
+    lines = [line for line in capsys.readouterr().out.splitlines() if "Dask" in line]
+    assert lines and lines[-1].startswith("Dask feature pass:")
+    done, total = lines[-1].split(": ")[1].split(" Dask")[0].split(" of ")
+    assert done == total

@@ -246,17 +246,6 @@ def test_reproducible_and_independent_of_n_jobs():
     assert not np.array_equal(other._stream.reservoir.index, runs[0]._stream.reservoir.index)
 
 
-def test_rbf_kernel_does_not_stream():
-    distiller = LossMatchingDistiller(n_synthetic=5)
-    if "kernel" not in distiller.get_params():
-        pytest.skip("LossMatchingDistiller has no kernel parameter")
-    X, y = _data(9, n=50)
-    distiller.set_params(kernel="rbf")
-    with pytest.raises(ValueError, match="partial_fit supports kernel='linear' only"):
-        distiller.partial_fit(X, y)
-    assert not hasattr(distiller, "_stream")
-
-
 def test_non_finite_chunks_are_named_from_the_moments():
     X, y = _data(10, n=300)
     distiller = LossMatchingDistiller(n_synthetic=10, random_state=0).partial_fit(X, y)

@@ -11,17 +11,19 @@ from sklearn.linear_model import LinearRegression
 
 from skdistill import LossMatchingDistiller
 from skdistill._core.certificate import model_losses
+from skdistill._core.lbfgs import minimize_lbfgs
 from skdistill._core.moments import moments_of_rows
-from skdistill.supervised._rbf import (
-    expected_mismatch,
-    feature_moments,
+from skdistill._sources.features import feature_moments, feature_shift
+from skdistill.supervised._rbf import expected_mismatch, rbf_objective
+from skdistill.supervised._rbf.family import STALL_WINDOW
+from skdistill.supervised._rbf.features import (
     lift,
     make_feature_map,
     median_heuristic_gamma,
-    rbf_objective,
     standardised_rbf_weights,
     sub_moments,
 )
+from skdistill.supervised._rbf.objective import matching_problem
 
 
 def _friedman(n=300, seed=0):
@@ -37,24 +39,28 @@ def _problem(rng, d=3, t=1, D=40, n=200, fit_intercept=True):
     return W, b, U.T @ U / n
 
 
+def _sampled_problem(rng, M, W, b, shape, fit_intercept, sampled, **kwargs):
+    V = targets = None
+    if sampled:
+        V = rng.normal(size=(60, M.shape[0])) / np.sqrt(M.shape[0])
+        targets = model_losses(V, M)
+    return matching_problem(shape, W, b, M, V, targets, fit_intercept, **kwargs)
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("sampled", [False, True])
 def test_objective_gradient_matches_finite_differences(fit_intercept, sampled):
     rng = np.random.default_rng(0)
     m, q = 7, 4
     W, b, M = _problem(rng, fit_intercept=fit_intercept)
-    V = targets = None
-    if sampled:
-        V = rng.normal(size=(60, M.shape[0])) / np.sqrt(M.shape[0])
-        targets = model_losses(V, M)
+    problem = _sampled_problem(rng, M, W, b, (m, q), fit_intercept, sampled)
     z = rng.normal(size=m * q)
-    args = ((m, q), W, b, M, V, targets, fit_intercept)
-    f, grad = rbf_objective(z, *args)
+    f, grad = rbf_objective(z, problem)
     assert f > 0
     h = 1e-6
     numeric = np.array(
         [
-            (rbf_objective(z + h * e, *args)[0] - rbf_objective(z - h * e, *args)[0])
+            (rbf_objective(z + h * e, problem)[0] - rbf_objective(z - h * e, problem)[0])
             / (2 * h)
             for e in np.eye(m * q)
         ]
@@ -63,13 +69,39 @@ def test_objective_gradient_matches_finite_differences(fit_intercept, sampled):
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=atol)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sampled", [False, True])
+def test_objective_equals_the_mismatch_of_the_moments(fit_intercept, sampled):
+    # The objective never forms Delta = M_syn - M_train; compare with a naive one that does.
+    rng = np.random.default_rng(5)
+    m, q = 9, 4
+    W, b, M = _problem(rng, D=30, fit_intercept=fit_intercept)
+    problem = _sampled_problem(rng, M, W, b, (m, q), fit_intercept, sampled)
+    z = rng.normal(size=m * q)
+    U, _ = lift(z.reshape(m, q), W, b, fit_intercept)
+    Delta = U.T @ U / m - M
+    if sampled:
+        e = model_losses(problem.V, Delta)
+        naive = float(e @ e) / float(problem.targets @ problem.targets)
+    else:
+        naive = expected_mismatch(Delta) / expected_mismatch(M)
+    f, grad = rbf_objective(z, problem)
+    assert f == pytest.approx(naive, rel=1e-10)
+    # Threads share fixed row blocks, and float32 phases move f by rounding only.
+    f2, grad2 = rbf_objective(z, problem._replace(n_threads=2))
+    assert f2 == f and np.array_equal(grad2, grad)
+    f32, grad32 = rbf_objective(z, problem._replace(phase_dtype=np.float32))
+    assert f32 == pytest.approx(f, rel=1e-5)
+    np.testing.assert_allclose(grad32, grad, rtol=1e-3, atol=1e-5 * np.abs(grad).max())
+
+
 def test_objective_is_the_relative_expected_loss_mismatch():
     # E[(v^T Delta v)^2] over v ~ N(0, I/p), relative to the same for Delta = M_train.
     rng = np.random.default_rng(1)
     m, q = 6, 4
     W, b, M = _problem(rng, D=8)
     z = rng.normal(size=m * q)
-    f, _ = rbf_objective(z, (m, q), W, b, M)
+    f, _ = rbf_objective(z, matching_problem((m, q), W, b, M))
     U, _ = lift(z.reshape(m, q), W, b)
     Delta = U.T @ U / m - M
     V = rng.normal(size=(400_000, M.shape[0])) / np.sqrt(M.shape[0])
@@ -78,6 +110,19 @@ def test_objective_is_the_relative_expected_loss_mismatch():
     )
     assert f == pytest.approx(monte_carlo, rel=0.02)
     assert f == pytest.approx(expected_mismatch(Delta) / expected_mismatch(M))
+
+
+def test_lbfgs_stops_when_the_objective_stalls():
+    # f(x) = 1 + 1 / (1 + |x|^2) never reaches its infimum: only the stall rule ends it.
+    def fun(x):
+        s = 1.0 + x @ x
+        return 1.0 + 1.0 / s, -2.0 * x / s**2
+
+    x0 = np.full(3, 0.5)
+    _, result = minimize_lbfgs(fun, x0, max_iter=10_000, tol=0.0, stall=(20, 1e-3))
+    assert 20 < result.nit < 10_000 and "LOWERED THE OBJECTIVE BY LESS" in result.message
+    _, free = minimize_lbfgs(fun, x0, max_iter=300, tol=0.0)
+    assert free.nit == 300 or free.nit > result.nit
 
 
 def test_lift_reproduces_the_fitted_feature_map():
@@ -111,9 +156,12 @@ def test_feature_moments_match_naive(weighted, as_sparse):
     feature_map, _ = make_feature_map(X[:50], 0.5, 24, random_state=0)
     naive = moments_of_rows(np.hstack([feature_map.transform(X), X, Y]), w)
     X_in = sparse.csr_matrix(X) if as_sparse else X
-    got = feature_moments(X_in, Y, w, feature_map, chunk_size=37, n_threads=2)
+    shift = feature_shift(X_in, Y, feature_map.transform)
+    got = feature_moments(
+        X_in, Y, w, feature_map.transform, shift, chunk_size=37, n_threads=2
+    )
     assert got.weight_sum == pytest.approx(naive.weight_sum)
-    np.testing.assert_allclose(got.mean, naive.mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got.mean + shift, naive.mean, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got.comoment, naive.comoment, rtol=1e-9, atol=1e-9)
     lin = sub_moments(got, 24)
     naive_cov = np.cov(np.hstack([X, Y]).T, aweights=w, bias=True)
@@ -294,3 +342,26 @@ def test_linear_kernel_reports_the_linear_certificate_too():
     distiller.set_params(kernel="linear").fit(X, y)
     assert distiller.linear_loss_gap_ == distiller.loss_gap_ < 1e-10
     assert not hasattr(distiller, "feature_map_") and not hasattr(distiller, "gamma_")
+
+
+def test_verbose_reports_the_feature_pass_and_the_solve_in_few_lines(capsys, monkeypatch):
+    import skdistill._sources.features as features
+
+    monkeypatch.setattr(features, "PROGRESS_SECONDS", 0.0)  # a line per chunk
+    X, y = _friedman(600)
+    LossMatchingDistiller(
+        10, kernel="rbf", n_components=16, max_iter=40, chunk_size=100, verbose=1,
+        random_state=0,
+    ).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    passes = [line for line in lines if line.startswith("feature pass:")]
+    assert len(passes) == 6 and passes[-1].startswith("feature pass: 600 of 600 rows (100%)")
+    assert lines[-1].startswith("L-BFGS through the features: ") and len(lines) < 20
+
+
+def test_rbf_stops_when_the_objective_stalls():
+    X, y = _friedman(400)
+    distiller = LossMatchingDistiller(
+        20, kernel="rbf", n_components=32, max_iter=5000, random_state=0
+    ).fit(X, y)
+    assert STALL_WINDOW < distiller.n_iter_ < 5000
