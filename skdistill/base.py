@@ -188,7 +188,7 @@ class BaseSupervisedDistiller(BaseDistiller):
         """``check_is_fitted``'s message: the rows a short stream lacks (``None``: the default)."""
         stream = getattr(self, "_stream", None)
         if stream is not None and not stream.ready:
-            seen, needed = stream.reservoir.keys.size, stream.reservoir.capacity
+            seen, needed = stream.reservoir.keys.size, stream.n_synthetic
             return (
                 f"This %(name)s instance is not fitted yet: it has seen {seen} row(s) of "
                 f"positive sample_weight and needs n_synthetic={needed}, {needed - seen} more; "

@@ -29,9 +29,13 @@ class Summary:
     random_state : int, RandomState instance or None
         Fixes, once, the seeds of the reservoir and of the solver.
     n_synthetic : int
-        Size ``m`` of the reservoir.
+        Number ``m`` of start rows.
     n_features, n_targets : int
         Widths of ``X`` and ``Y``.
+    pool : int or None, default=None
+        Size of the reservoir, at least ``m``: a solver that chooses its rows
+        (``solver="reweight"``) chooses among ``pool``. The start rows are the
+        ``m`` of largest key, which are the reservoir of size ``m`` itself.
 
     Attributes
     ----------
@@ -42,18 +46,20 @@ class Summary:
     relative_moments : Moments or None
         Weighted moments of ``[X, Y] - shift`` over every row seen.
     reservoir : WeightedReservoir
-        The start subset: ``m`` rows drawn with probability proportional to weight.
+        ``pool`` (or ``m``) rows drawn with probability proportional to weight.
     n_samples : int
         Rows seen (weight 0 included).
     output : tuple or None
         ``(x_dtype, y_dtype, y_ndim)`` of the synthetic sets, set by the distiller.
     """
 
-    def __init__(self, random_state, n_synthetic, n_features, n_targets):
+    def __init__(self, random_state, n_synthetic, n_features, n_targets, pool=None):
         subset_seed, solver_seed = seed_sequence(random_state).spawn(2)
         self.n_features = n_features
         self.n_targets = n_targets
-        self.reservoir = WeightedReservoir(n_synthetic, n_features + n_targets, subset_seed)
+        self.n_synthetic = n_synthetic
+        capacity = max(n_synthetic, pool or 0)
+        self.reservoir = WeightedReservoir(capacity, n_features + n_targets, subset_seed)
         self._solver_seed = (solver_seed.entropy, solver_seed.spawn_key)
         self.shift = None
         self.relative_moments = None
@@ -80,9 +86,9 @@ class Summary:
 
     def check_compatible(self, n_synthetic, n_targets):
         """Raise if a later chunk or a changed parameter does not fit this stream."""
-        if n_synthetic != self.reservoir.capacity:
+        if n_synthetic != self.n_synthetic:
             raise ValueError(
-                f"n_synthetic was {self.reservoir.capacity} when partial_fit started and "
+                f"n_synthetic was {self.n_synthetic} when partial_fit started and "
                 f"is now {n_synthetic}; the reservoir of start rows cannot change size. "
                 "Call fit, or clone the estimator, to start over."
             )
@@ -124,8 +130,16 @@ class Summary:
     @property
     def ready(self):
         """Whether the reservoir holds ``n_synthetic`` rows (of positive weight)."""
-        return self.reservoir.keys.size == self.reservoir.capacity
+        return self.reservoir.keys.size >= self.n_synthetic
 
     def start_rows(self):
-        """The reservoir's rows, in stream order: the start set of the solver."""
+        """The ``n_synthetic`` rows of largest key, in stream order: the solver's start."""
+        keys = self.reservoir.keys
+        if keys.size <= self.n_synthetic:
+            return self.reservoir.rows.copy()
+        top = np.sort(np.argpartition(-keys, self.n_synthetic - 1)[: self.n_synthetic])
+        return self.reservoir.rows[top]
+
+    def pool_rows(self):
+        """Every row of the reservoir, in stream order: the pool a solver may choose from."""
         return self.reservoir.rows.copy()

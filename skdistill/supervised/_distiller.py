@@ -10,6 +10,7 @@ from .._core.sklearn_private import Interval, StrOptions
 from .._core.threads import blas_threads, single_threaded_blas
 from .._core.validation import check_squarable_moments
 from .._sources.features import FeatureSummary
+from .._sources.summary import Summary
 from ..base import BaseStreamingDistiller
 from ._certify import as_returned, certify_rows, warn_if_inexact
 from ._family import SolverOptions
@@ -18,6 +19,8 @@ from ._rbf import RBFFamily, check_same_kernel, rbf_summary, reweight_unsupporte
 
 # Held-out random regressors used for ``heldout_loss_gap_``.
 _N_CHECK = 200
+# solver="reweight": reservoir rows per synthetic row, among which the rows are chosen.
+_POOL_FACTOR = 10
 
 
 class LossMatchingDistiller(BaseStreamingDistiller):
@@ -326,7 +329,8 @@ class LossMatchingDistiller(BaseStreamingDistiller):
 
     def _make_summary(self, n_features, n_targets):
         if self.kernel == "linear":
-            summary = super()._make_summary(n_features, n_targets)
+            pool = _POOL_FACTOR * self.n_synthetic if self.solver == "reweight" else None
+            summary = Summary(self.random_state, self.n_synthetic, n_features, n_targets, pool)
         else:
             summary = rbf_summary(
                 self.random_state, self.n_synthetic, n_features, n_targets, self.gamma,
@@ -343,12 +347,12 @@ class LossMatchingDistiller(BaseStreamingDistiller):
     def _distil_summary(self, summary):
         for name in ("feature_map_", "gamma_"):  # left by an earlier kernel="rbf" fit
             self.__dict__.pop(name, None)
-        start, d = summary.start_rows(), summary.n_features
-        lifted = isinstance(summary, FeatureSummary)
-        self._check_squarable(summary.linear_moments, start, d)
+        start = summary.pool_rows() if self.solver == "reweight" else summary.start_rows()
+        d, names = summary.n_features, getattr(self, "feature_names_in_", None)
+        check_squarable_moments(summary.linear_moments, start, d, names)
         n_threads = blas_threads()  # the budget of the solver's BLAS-like passes
         with single_threaded_blas():
-            if lifted:
+            if isinstance(summary, FeatureSummary):
                 family = RBFFamily(summary.moments, summary.feature_map, self.fit_intercept)
                 self.feature_map_, self.gamma_ = family.feature_map, family.gamma
             else:
@@ -356,32 +360,26 @@ class LossMatchingDistiller(BaseStreamingDistiller):
             return self._distil(family, start, summary.solver_seed(), n_features=d,
                                 dtypes=summary.output[:2], n_threads=n_threads)
 
-    def _check_squarable(self, moments, sample, n_features):
-        names = getattr(self, "feature_names_in_", None)
-        check_squarable_moments(moments, sample, n_features, names)
-
     def _distil(self, family, Z0, seed, *, n_features, dtypes, n_threads=1):
         """Solve, certify, store: the steps that never see the training rows.
 
         ``family`` holds the standardised training moments of one model family and
-        its strategy table of solvers; ``Z0`` are the start rows, ``seed`` the
+        its strategy table of solvers; ``Z0`` are the start rows (the pool to
+        choose ``n_synthetic`` from, for ``"reweight"``), ``seed`` the
         solver's ``SeedSequence`` and ``dtypes`` those of the returned ``X`` and
         ``y``. Sets the fitted attributes; returns the rows as they are returned
         (cast to ``dtypes``), which is what the certificate describes.
         """
         model_seed, check_seed, *solver_seeds = seed.spawn(2 + family.n_solver_seeds)
-        m = Z0.shape[0]
+        m = self.n_synthetic
         enough = m >= family.min_rows_exact() or self.solver == "reweight"
         self.solver_ = self.solver if enough else "lbfgs"
         options = SolverOptions(self.n_regressors, self.sampling, self.max_iter, self.tol,
-                                self.n_jobs, self.verbose, n_threads)
+                                self.n_jobs, self.verbose, n_threads, m)
         solution = family.solvers[self.solver_](family, Z0, model_seed, solver_seeds, options)
         Z = as_returned(solution.Z, n_features, dtypes)
-        self.sample_weight_ = (
-            np.full(m, family.moments.weight_sum / m)
-            if solution.sample_weight is None
-            else solution.sample_weight
-        )
+        uniform = np.full(m, family.moments.weight_sum / m)
+        self.sample_weight_ = uniform if solution.sample_weight is None else solution.sample_weight
         V_check = sample_gaussian_models(_N_CHECK, family.n_dims, check_seed, n_jobs=self.n_jobs)
         certificate = certify_rows(family, Z, self.sample_weight_, V_check)
         self.loss_gap_, self.linear_loss_gap_, self.heldout_loss_gap_ = certificate

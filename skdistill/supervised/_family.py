@@ -15,6 +15,7 @@ class SolverOptions(NamedTuple):
     n_jobs: object
     verbose: int
     n_threads: int = 1  # the BLAS thread budget of the caller, for BLAS-like solver passes
+    n_synthetic: int | None = None  # rows to return, for a solver that chooses among Z0
 
 
 class Solution(NamedTuple):

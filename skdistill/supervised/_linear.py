@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from joblib import effective_n_jobs
 
+from .._core.candidates import exchange_candidates, stratified_candidates
 from .._core.certificate import model_losses
 from .._core.exact import match_moments_exact, min_rows_exact
 from .._core.lbfgs import MAX_RESTARTS, full_rank_start, solve_loss_matching
@@ -36,17 +37,31 @@ def solve_exact(family, Z0, model_seed, solver_seeds, options):
 
 
 def solve_reweight(family, Z0, model_seed, solver_seeds, options):
-    """The start rows unchanged, with the non-negative weights closest to uniform
-    that give them the training mean and covariance (:func:`calibrate`).
+    """Real rows chosen from the pool ``Z0``, with the non-negative weights closest to
+    uniform that give them the training mean and covariance (:func:`calibrate`).
 
-    ``Z0`` are drawn with probability proportional to the training weights, so
-    their base weights are uniform, ``W / m``. Where no non-negative weights meet
-    the constraints the closest are returned, with ``calibrated=False``.
+    ``Z0`` are drawn with probability proportional to the training weights (a
+    reservoir), so their base weights are uniform. Where the pool holds more than
+    ``options.n_synthetic`` rows, the rows are chosen among them so that exact
+    weights exist: rare values of two-valued (one-hot) columns and their
+    co-occurring pairs first (:func:`stratified_candidates`), then rows exchanged
+    for those the shortfall prices highest (:func:`exchange_candidates`). Where no
+    non-negative weights meet the constraints the closest are returned, with
+    ``calibrated=False``.
     """
-    m = Z0.shape[0]
-    base = np.full(m, family.moments.weight_sum / m)
-    result = calibrate(Z0, base, family.moments, family.fit_intercept)
-    return Solution(Z0.copy(), sample_weight=result.weights, calibrated=result.met)
+    m = options.n_synthetic or Z0.shape[0]
+    W = family.moments.weight_sum
+    if Z0.shape[0] == m:
+        result = calibrate(Z0, np.full(m, W / m), family.moments, family.fit_intercept)
+        return Solution(Z0.copy(), sample_weight=result.weights, calibrated=result.met)
+    index, base = stratified_candidates(Z0, m, np.random.default_rng(model_seed))
+    index, _, result = exchange_candidates(
+        Z0, index, base * (W / base.sum()), family.moments, family.fit_intercept
+    )
+    order = np.argsort(index)
+    return Solution(
+        Z0[index[order]], sample_weight=result.weights[order], calibrated=result.met
+    )
 
 
 def solve_lbfgs(family, Z0, model_seed, solver_seeds, options):

@@ -15,15 +15,6 @@ from skdistill.supervised._family import SolverOptions
 from skdistill.supervised._linear import LinearFamily, solve_reweight
 
 _OPTIONS = SolverOptions("auto", "whitened", 100, 0.0, None, 0)
-# The estimator path needs the _distiller.py change that passes the weights on.
-needs_estimator = pytest.mark.skipif(
-    not any(
-        "reweight" in getattr(c, "options", ())
-        for c in LossMatchingDistiller._parameter_constraints["solver"]
-    ),
-    reason="LossMatchingDistiller does not accept solver='reweight' yet",
-)
-
 
 def _data(n, n_features, seed):
     rng = np.random.default_rng(seed)
@@ -110,7 +101,6 @@ def _distil(X, y, m, **params):
     return distiller, X_syn, y_syn, caught
 
 
-@needs_estimator
 def test_estimator_returns_input_rows_with_exact_weights():
     X, y = _data(3000, 3, 3)
     X = X.astype(np.float32)
@@ -126,7 +116,6 @@ def test_estimator_returns_input_rows_with_exact_weights():
     _assert_same_fits(full, _fits(X_syn.astype(np.float64), y_syn, w, True))
 
 
-@needs_estimator
 def test_estimator_warns_below_the_size_limit():
     X, y = _data(500, 4, 4)
     distiller, X_syn, _, caught = _distil(X, y, 8)
@@ -136,8 +125,46 @@ def test_estimator_warns_below_the_size_limit():
     assert X_syn.shape == (8, 4)
 
 
-@needs_estimator
 def test_estimator_rejects_reweight_with_rbf():
     X, y = _data(300, 2, 5)
     with pytest.raises(ValueError, match="kernel='linear' only"):
         LossMatchingDistiller(50, kernel="rbf", solver="reweight", max_iter=5).fit(X, y)
+
+
+def _one_hot(n, seed):
+    """Two continuous columns, a categorical of five levels (one at 0.5%), y."""
+    rng = np.random.default_rng(seed)
+    level = rng.choice(5, size=n, p=[0.5, 0.3, 0.15, 0.045, 0.005])
+    x = rng.normal(size=(n, 2))
+    y = x @ [1.0, -2.0] + level + rng.normal(size=n)
+    return np.column_stack([x, np.eye(5)[level][:, 1:]]), y
+
+
+def test_rows_are_chosen_from_a_pool_so_that_rare_levels_make_weights_exact():
+    X, y = _one_hot(8000, 0)
+    m = 2 * n_constraints(X.shape[1] + 1)  # 36 constraints; the rare level has ~40 rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        distiller = LossMatchingDistiller(m, solver="reweight", random_state=0)
+        X_syn, y_syn = distiller.fit_resample(X, y)
+    assert distiller.loss_gap_ < 1e-9 and X_syn.shape == (m, X.shape[1])
+    rows = {tuple(r) for r in np.column_stack([X, y])}
+    assert all(tuple(r) in rows for r in np.column_stack([X_syn, y_syn]))
+    assert X_syn[:, -1].sum() > 0  # the 0.5% level is among the rows
+    # the m-row reservoir alone (the start rows of the other solvers) misses it
+    start = distiller._stream.start_rows()
+    family = LinearFamily(moments_of_rows(np.column_stack([X, y])), True)
+    assert not solve_reweight(family, start, None, (None,), _OPTIONS).calibrated
+
+
+def test_partial_fit_chooses_the_same_rows_as_fit():
+    X, y = _one_hot(6000, 1)
+    fitted = LossMatchingDistiller(120, solver="reweight", random_state=3).fit(X, y)
+    streamed = LossMatchingDistiller(120, solver="reweight", random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # early refreshes see too few rows
+        for chunk in np.array_split(np.arange(6000), 4):
+            streamed.partial_fit(X[chunk], y[chunk])
+    assert fitted.loss_gap_ < 1e-9
+    for got, want in zip(streamed.get_synthetic(), fitted.get_synthetic()):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
