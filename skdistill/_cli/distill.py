@@ -1,7 +1,7 @@
 """``skdistill distill``: distil a table file into a smaller weighted one.
 
 CSV and Parquet input is streamed through ``LossMatchingDistiller.partial_fit``
-in chunks; ``.npz`` input, ``--one-hot`` and ``--kernel rbf`` read the whole
+in chunks; ``.npz`` input and ``--one-hot`` read the whole
 file and call ``fit``. The output has the input's feature and target columns,
 in the input's order, and a ``sample_weight`` column. It is never the input
 (by name or through a link), and it is written to a temporary file renamed into
@@ -23,7 +23,7 @@ _DESCRIPTION = (
     "(or the weight column) is a feature. The output has the input's feature and "
     "target columns, in the input's order, and a sample_weight column. CSV and "
     "Parquet input is read in chunks of --chunk-size rows, so it need not fit in "
-    "memory (with --one-hot or --kernel rbf the whole file is read)."
+    "memory (with --one-hot the whole file is read)."
 )
 
 
@@ -67,9 +67,10 @@ def _add_options(parser):
     )
     parser.add_argument(
         "--solver",
-        choices=["exact", "lbfgs"],
+        choices=["exact", "lbfgs", "reweight"],
         default="exact",
-        help="closed-form moment matching (default) or the paper's L-BFGS loss matching",
+        help="closed-form moment matching (default), the paper's L-BFGS loss matching, or "
+        "reweight: input rows unchanged, with weights that match the moments (linear kernel)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
@@ -115,13 +116,7 @@ def run(args):
     features, targets = plan_columns(names, args.target, args.sample_weight, args.input)
     distiller = _make_distiller(args)
     layout = None
-    # partial_fit streams kernel="linear" only: the rbf feature map is fitted on all rows.
-    stream = (
-        in_fmt != "npz"
-        and not args.one_hot
-        and args.kernel == "linear"
-        and hasattr(distiller, "partial_fit")
-    )
+    stream = in_fmt != "npz" and not args.one_hot and hasattr(distiller, "partial_fit")
     if stream:
         n_rows = _fit_stream(distiller, args, in_fmt, names, features, targets, progress)
     else:

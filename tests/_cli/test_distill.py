@@ -152,26 +152,40 @@ def test_verbose_progress_goes_to_stderr(diabetes_csv, tmp_path, capsys):
     assert "L-BFGS" in loud.err and "L-BFGS" not in loud.out
 
 
-def test_kernel_is_passed_through(tmp_path, monkeypatch, capsys):
-    # kernel="rbf" fits its feature map on all rows: the file is read whole, not streamed.
+def test_kernel_is_passed_through_and_streamed(tmp_path, monkeypatch, capsys):
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "y"])
     path, out = tmp_path / "in.csv", tmp_path / "out.csv"
     frame.to_csv(path, index=False)
-    seen = {}
-    original = LossMatchingDistiller.fit_resample
+    seen = []
+    original = LossMatchingDistiller.partial_fit
 
     def spy(self, X, y, sample_weight=None):
-        seen["params"] = self.get_params()
+        seen.append((self.get_params()["kernel"], len(X)))
         return original(self, X, y, sample_weight=sample_weight)
 
-    monkeypatch.setattr(LossMatchingDistiller, "fit_resample", spy)
+    monkeypatch.setattr(LossMatchingDistiller, "partial_fit", spy)
     argv = ["distill", str(path), "-t", "y", "-m", "10", "--kernel", "rbf", "--chunk-size", "50"]
     assert main(argv + ["-o", str(out)]) == 0
-    assert seen["params"]["kernel"] == "rbf"
+    assert seen == [("rbf", 50), ("rbf", 50), ("rbf", 20)]
     assert list(pd.read_csv(out).columns) == ["a", "b", "y", "sample_weight"]
     stdout = capsys.readouterr().out
     assert "kernel rbf" in stdout and "linear models alone" in stdout
+
+
+def test_reweight_writes_input_rows_whose_weights_make_ols_exact(diabetes_csv, tmp_path):
+    path, frame = diabetes_csv
+    out = tmp_path / "small.csv"
+    argv = ["distill", str(path), "-t", "target", "-m", "300", "--solver", "reweight"]
+    assert main(argv + ["-o", str(out)]) == 0
+    small = pd.read_csv(out)
+    rows = {tuple(np.round(r, 10)) for r in frame.to_numpy()}
+    assert all(tuple(np.round(r, 10)) in rows for r in small.iloc[:, :-1].to_numpy())
+    assert small["sample_weight"].min() >= 0
+    features = list(frame.columns[:-1])
+    _assert_same_ols(
+        _ols(small, features, "target", small["sample_weight"]), _ols(frame, features, "target")
+    )
 
 
 @pytest.mark.parametrize(
