@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import ExtraTreesRegressor
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .._core.random_models import seed_sequence
@@ -177,7 +178,8 @@ class FittedQIteration(BaseEstimator):
         terminals : array-like of shape (n_samples,), default=None
             True where the episode ended (no bootstrap); ``None`` means none did.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the transitions, passed to the regressor's ``fit``.
+            Weights of the transitions, passed to the regressor's ``fit`` (to the
+            last step of a :class:`~sklearn.pipeline.Pipeline`).
 
         Returns
         -------
@@ -198,11 +200,7 @@ class FittedQIteration(BaseEstimator):
         base = base if self.estimator is None else self.estimator
         fit_params = {}
         if sw is not None:
-            if not has_fit_parameter(base, "sample_weight"):
-                raise ValueError(
-                    f"sample_weight was given but {type(base).__name__}.fit does not accept it."
-                )
-            fit_params["sample_weight"] = sw
+            fit_params[_sample_weight_key(base)] = sw
         seeds = None
         if self.random_state is not None and "random_state" in base.get_params():
             seeds = seed_sequence(self.random_state).generate_state(self.n_iterations)
@@ -263,3 +261,17 @@ class FittedQIteration(BaseEstimator):
         """
         check_is_fitted(self)
         return self.classes_[self.q_values(observations).argmax(axis=1)]
+
+
+def _sample_weight_key(estimator):
+    """The fit keyword that takes ``sample_weight``: a pipeline's goes to its last step."""
+    if isinstance(estimator, Pipeline):
+        name, last = estimator.steps[-1]
+        if has_fit_parameter(last, "sample_weight"):
+            return f"{name}__sample_weight"
+        estimator = last
+    elif has_fit_parameter(estimator, "sample_weight"):
+        return "sample_weight"
+    raise ValueError(
+        f"sample_weight was given but {type(estimator).__name__}.fit does not accept it."
+    )

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from skdistill import FittedQIteration
@@ -192,3 +194,21 @@ def test_target_scaling_statistics_and_constant_rewards():
     np.testing.assert_allclose(const.q_values(s), 1.0)
     with pytest.raises(ValueError, match="target_scaling"):
         FittedQIteration(target_scaling="minmax").fit(s, a, r, s2, done)
+
+
+def test_sample_weight_reaches_the_last_step_of_a_pipeline():
+    s, a, r, s2, done = _chain(repeat=3)
+    rng = np.random.default_rng(0)
+    r = r + rng.normal(size=len(r))  # noisy rewards: the weights change the fitted means
+    w = rng.uniform(0.5, 2.0, size=len(s))
+    pipe = make_pipeline(StandardScaler(), DecisionTreeRegressor(random_state=0))
+    piped = FittedQIteration(pipe, n_iterations=5).fit(s, a, r, s2, done, sample_weight=w)
+    bare = FittedQIteration(DecisionTreeRegressor(random_state=0), n_iterations=5)
+    bare.fit(s, a, r, s2, done, sample_weight=w)
+    unweighted = FittedQIteration(pipe, n_iterations=5).fit(s, a, r, s2, done)
+    np.testing.assert_allclose(piped.q_values(s), bare.q_values(s))
+    assert not np.allclose(piped.q_values(s), unweighted.q_values(s))
+    with pytest.raises(ValueError, match="KNeighborsRegressor.fit does not accept"):
+        FittedQIteration(make_pipeline(StandardScaler(), KNeighborsRegressor())).fit(
+            s, a, r, s2, done, sample_weight=w
+        )
