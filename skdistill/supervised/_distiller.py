@@ -15,7 +15,7 @@ from ..base import BaseStreamingDistiller
 from ._certify import as_returned, certify_rows, warn_if_inexact
 from ._family import SolverOptions
 from ._linear import LinearFamily
-from ._rbf import RBFFamily, check_same_kernel, rbf_summary, reweight_unsupported
+from ._rbf import RBFFamily, check_same_kernel, rbf_summary
 
 # Held-out random regressors used for ``heldout_loss_gap_``.
 _N_CHECK = 200
@@ -88,15 +88,24 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         closed-form linear match and ends with it (nearest rows with exactly the
         training mean and covariance of ``(x, y)``), so linear models stay exact,
         while ``"lbfgs"`` starts from the random subset and matches the linear part
-        only as part of the objective. ``"reweight"`` (``kernel="linear"`` only)
-        returns the ``n_synthetic`` start rows unchanged, so every synthetic row is
-        a training row, with the non-negative ``sample_weight_`` closest to uniform
+        only as part of the objective; ``"reweight"`` returns real training rows
+        unchanged: ``n_synthetic`` rows chosen by kernel herding of the joint
+        distribution of ``(x, y)`` among the pilot sample and the start rows, with
+        non-negative ``sample_weight_`` (summing to the training weight) of least
+        random-feature moment mismatch, the mean and covariance of ``(x, y)`` exact
+        where the rows allow it; of those weights and uniform ones, those of least
+        ``loss_gap_`` are returned (the user guide says which learners gain). With
+        ``kernel="linear"``, ``"reweight"``
+        returns ``n_synthetic`` training rows unchanged, chosen among a reservoir
+        of ``10 n_synthetic`` (rare values of two-valued columns first, then rows
+        exchanged until exact weights exist), with the non-negative
+        ``sample_weight_`` closest to uniform
         (chi-square distance) that give them exactly the training mean and
         covariance of ``(x, y)`` (calibration weighting, Deville and Sarndal 1992);
         every linear model fitted with ``sample_weight_`` then matches the
         full-data fit. That needs ``p (p + 1) / 2`` moment constraints, ``p =
         n_features + n_targets + 1``: ``n_synthetic`` must be at least that, and
-        rows drawn at random often need several times that. Below, the closest
+        usually needs somewhat more. Below, the closest
         non-negative weights are returned with a warning naming the size, and
         ``loss_gap_`` certifies how close they are.
     n_regressors : "auto" or int, default="auto"
@@ -315,8 +324,6 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         return super()._fit_resample(X, Y, sample_weight)
 
     def _check_streamable(self, what):
-        if self.kernel == "rbf" and self.solver == "reweight":
-            raise ValueError(reweight_unsupported())
         stream = getattr(self, "_stream", None)
         if what == "partial_fit" and stream is not None:
             check_same_kernel(stream.kernel_params, self._kernel_params())

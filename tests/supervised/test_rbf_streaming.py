@@ -128,11 +128,3 @@ def test_stream_parameters_cannot_change(change, value):
     with pytest.raises(ValueError, match="started with kernel='linear'"):
         linear.partial_fit(X, y)
     distiller.fit(X, y)  # fit starts over with the new parameters
-
-
-def test_rbf_reweight_is_refused_everywhere():
-    X, y = _friedman(100)
-    distiller = LossMatchingDistiller(10, kernel="rbf", solver="reweight")
-    for call in (distiller.fit, distiller.partial_fit):
-        with pytest.raises(ValueError, match="solver='reweight' supports kernel='linear' only"):
-            call(X, y)

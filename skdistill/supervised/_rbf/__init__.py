@@ -5,7 +5,9 @@ A regressor linear in ``u(x, y) = (phi(x), x, y, 1)``, with ``phi`` scikit-learn
 kernel), has loss ``v^T M v`` on a row set, ``M`` the second-moment matrix of ``u``.
 The training side is therefore one chunked pass computing the moments of
 ``(phi(x), x, y)``; the synthetic rows are then moved by L-BFGS so that their
-moment matrix matches, with the gradient taken through ``phi``.
+moment matrix matches, with the gradient taken through ``phi``; or real training
+rows are herded and weighted so that their moments match (``solver="reweight"``,
+:mod:`.rows`).
 
 The objective is the mean squared loss mismatch over random regressors
 ``v ~ N(0, I / p)``, ``Delta = M_syn - M_train``: either its exact expectation
@@ -29,7 +31,6 @@ __all__ = [
     "expected_mismatch",
     "rbf_objective",
     "rbf_summary",
-    "reweight_unsupported",
 ]
 
 
@@ -62,10 +63,3 @@ def check_same_kernel(started, now):
         "the estimator, to start over."
     )
 
-
-def reweight_unsupported():
-    """Why ``solver="reweight"`` refuses ``kernel="rbf"``."""
-    return (
-        "solver='reweight' supports kernel='linear' only, got kernel='rbf': random-feature "
-        "moments are not linear constraints on the weights of the rows' (x, y)."
-    )

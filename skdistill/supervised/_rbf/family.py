@@ -11,6 +11,7 @@ from ..._core.standardise import identity, stack, standardiser
 from .._family import Solution
 from .features import lift, standardised_rbf_weights, sub_moments
 from .objective import matching_problem, rbf_objective
+from .rows import solve_reweight
 
 # The stall rule of L-BFGS through the features: stop once STALL_WINDOW iterations
 # have lowered the objective by less than STALL_RTOL of it (it cannot reach 0).
@@ -91,7 +92,7 @@ class RBFFamily:
     fit_intercept : bool
     """
 
-    solvers = {"exact": solve_exact, "lbfgs": solve_lbfgs}
+    solvers = {"exact": solve_exact, "lbfgs": solve_lbfgs, "reweight": solve_reweight}
     n_solver_seeds = 2
 
     def __init__(self, moments, feature_map, fit_intercept):
@@ -110,6 +111,8 @@ class RBFFamily:
         self.M_train = features.second_moment(moments, fit_intercept)
         self.linear_block = slice(n_components, None)
         self.centred = None
+        # Training rows seen by the map's fit: the candidates of solver="reweight".
+        self.pilot_rows = getattr(feature_map, "pilot_rows_", None)
 
     @property
     def n_dims(self):
@@ -138,8 +141,9 @@ class RBFFamily:
         return (U * (sample_weight / sample_weight.sum())[:, None]).T @ U
 
     def exact_expected(self, solver, solution, m):
-        """Whether the linear part should match to rounding: with ``solver="exact"``."""
-        return solver == "exact"
+        """Whether the linear part should match to rounding: with ``solver="exact"``,
+        and with ``"reweight"`` where its weights met the linear moments."""
+        return solver == "exact" or (solver == "reweight" and bool(solution.calibrated))
 
     def fallback_message(self, m, loss_gap, linear_loss_gap):
         """Why ``solver="exact"`` ran the feature-space match alone, and what that gave."""
