@@ -83,31 +83,27 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         ``p = D + q + 1``. Ignored for ``kernel="linear"``.
     solver : {"exact", "lbfgs", "reweight"}, default="exact"
         Closed-form moment matching, the paper's L-BFGS loss matching, or
-        reweighting real rows. With ``kernel="rbf"`` the rows are always
-        optimised by L-BFGS through the features; ``"exact"`` starts from the
-        closed-form linear match and ends with it (nearest rows with exactly the
-        training mean and covariance of ``(x, y)``), so linear models stay exact,
-        while ``"lbfgs"`` starts from the random subset and matches the linear part
-        only as part of the objective; ``"reweight"`` returns real training rows
-        unchanged: ``n_synthetic`` rows chosen by kernel herding of the joint
-        distribution of ``(x, y)`` among the pilot sample and the start rows, with
-        non-negative ``sample_weight_`` (summing to the training weight) of least
-        random-feature moment mismatch, the mean and covariance of ``(x, y)`` exact
-        where the rows allow it; of those weights and uniform ones, those of least
-        ``loss_gap_`` are returned (the user guide says which learners gain). With
-        ``kernel="linear"``, ``"reweight"``
-        returns ``n_synthetic`` training rows unchanged, chosen among a reservoir
-        of ``10 n_synthetic`` (rare values of two-valued columns first, then rows
-        exchanged until exact weights exist), with the non-negative
-        ``sample_weight_`` closest to uniform
-        (chi-square distance) that give them exactly the training mean and
-        covariance of ``(x, y)`` (calibration weighting, Deville and Sarndal 1992);
-        every linear model fitted with ``sample_weight_`` then matches the
+        reweighting real rows. ``"reweight"`` returns ``n_synthetic`` training
+        rows unchanged with non-negative ``sample_weight_`` (summing to the
+        training weight). With ``kernel="linear"`` the rows are chosen among a
+        reservoir of ``10 n_synthetic`` (rare values of two-valued columns first,
+        then rows exchanged until exact weights exist), and the weights are the
+        closest to uniform (chi-square) that give them exactly the training mean
+        and covariance of ``(x, y)`` (calibration weighting, Deville and Sarndal
+        1992): every linear model fitted with ``sample_weight_`` then matches the
         full-data fit. That needs ``p (p + 1) / 2`` moment constraints, ``p =
-        n_features + n_targets + 1``: ``n_synthetic`` must be at least that, and
-        usually needs somewhat more. Below, the closest
-        non-negative weights are returned with a warning naming the size, and
-        ``loss_gap_`` certifies how close they are.
+        n_features + n_targets + 1``, and usually somewhat more rows; below, the
+        closest weights are returned with a warning naming the size, and
+        ``loss_gap_`` certifies how close they are. With ``kernel="rbf"``,
+        ``"exact"`` and ``"lbfgs"`` optimise the rows by L-BFGS through the
+        features; ``"exact"`` starts from the closed-form linear match and ends
+        with it, so linear models stay exact, ``"lbfgs"`` starts from the random
+        subset and matches the linear part only within the objective;
+        ``"reweight"`` chooses rows by kernel herding of ``(x, y)`` among the
+        pilot sample and the start rows, with the weights of least
+        random-feature moment mismatch (the mean and covariance of ``(x, y)``
+        exact where the rows allow it), or uniform ones where those certify a
+        smaller ``loss_gap_``.
     n_regressors : "auto" or int, default="auto"
         Number ``k`` of random regressors for ``solver="lbfgs"``. ``"auto"`` uses
         ``ceil(p (p + 1) / 2 * max(2, ln p))`` with ``p = q + fit_intercept``: the
@@ -318,10 +314,6 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
-
-    def _fit_resample(self, X, Y, sample_weight):
-        self._check_streamable("fit")
-        return super()._fit_resample(X, Y, sample_weight)
 
     def _check_streamable(self, what):
         stream = getattr(self, "_stream", None)
