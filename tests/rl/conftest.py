@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from skdistill.rl._bellman import bellman_losses, draw_predictors
+
 
 def _transitions(seed, n=300, d=3, n_actions=3, p_terminal=0.1, labels=None):
     rng = np.random.default_rng(seed)
@@ -35,3 +37,26 @@ def make_transitions():
 def naive_loss():
     """``naive_loss(W, lam, S, a, r, S2, t, gamma, w)`` of one predictor, by a loop."""
     return _naive_loss
+
+
+def _synthetic_losses(distiller, syn, S, a, r, S2, t, w, gamma, seed, features="decomposable"):
+    """Bellman losses of 30 random predictors (scaled 0.1-10) on ``syn`` and the training set."""
+    rng = np.random.default_rng(seed)
+    n_actions = len(distiller.classes_)
+    W, lam = draw_predictors(rng, 30, features, n_actions, S.shape[1])
+    W = W * rng.uniform(0.1, 10.0, size=(30, 1, 1))
+    a_syn = np.searchsorted(distiller.classes_, syn.actions)
+    a_idx = np.searchsorted(distiller.classes_, a)
+    full = bellman_losses(W, lam, S, a_idx, r, S2, t, gamma, w)
+    small = bellman_losses(
+        W, lam, syn.observations, a_syn, syn.rewards, syn.next_observations,
+        syn.terminals, gamma, syn.sample_weight,
+    )
+    return small, full
+
+
+@pytest.fixture(scope="session")
+def synthetic_losses():
+    """``synthetic_losses(distiller, syn, S, a, r, S2, t, w, gamma, seed, features)``:
+    ``(small, full)`` Bellman losses of random predictors on ``syn`` and the data."""
+    return _synthetic_losses

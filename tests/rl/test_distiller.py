@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 
 from skdistill import BellmanDistiller, Transitions
 from skdistill.base import BaseDistiller
-from skdistill.rl._bellman import bellman_losses, draw_predictors
 
 
 @given(
@@ -18,23 +17,14 @@ from skdistill.rl._bellman import bellman_losses, draw_predictors
     weighted=st.booleans(),
 )
 def test_exact_decomposable_matches_every_decomposable_loss(
-    make_transitions, seed, n_actions, d, gamma, weighted
+    make_transitions, synthetic_losses, seed, n_actions, d, gamma, weighted
 ):
     S, a, r, S2, t = make_transitions(seed, n=200, d=d, n_actions=n_actions, p_terminal=0.2)
     w = np.random.default_rng(seed).uniform(0.2, 3.0, size=200) if weighted else None
     distiller = BellmanDistiller(n_synthetic=60, gamma=gamma, random_state=seed)
     syn = distiller.fit_resample(S, a, r, S2, t, sample_weight=w)
     assert distiller.loss_gap_ < 1e-9
-    rng = np.random.default_rng(seed + 1)
-    W, lam = draw_predictors(rng, 20, "decomposable", n_actions, d)
-    W = W * rng.uniform(0.1, 10.0, size=(20, 1, 1))
-    a_syn = np.searchsorted(distiller.classes_, syn.actions)
-    a_idx = np.searchsorted(distiller.classes_, a)
-    full = bellman_losses(W, lam, S, a_idx, r, S2, t, gamma, w)
-    small = bellman_losses(
-        W, lam, syn.observations, a_syn, syn.rewards, syn.next_observations,
-        syn.terminals, gamma, syn.sample_weight,
-    )
+    small, full = synthetic_losses(distiller, syn, S, a, r, S2, t, w, gamma, seed + 1)
     np.testing.assert_allclose(small, full, rtol=1e-8)
 
 

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from skdistill import BellmanDistiller
 from skdistill._core.moments import compute_moments
 from skdistill._core.reweight import n_constraints
-from skdistill.rl._bellman import bellman_losses, draw_predictors
 from skdistill.rl._reweight import (
     cell_constraints,
     reweight_cell,
@@ -18,21 +17,6 @@ from skdistill.rl._reweight import (
     shortfall_message,
 )
 from skdistill.rl._transitions import CellLayout
-
-
-def _losses(distiller, syn, S, a, r, S2, t, w, gamma, seed, features="decomposable"):
-    rng = np.random.default_rng(seed)
-    n_actions = len(distiller.classes_)
-    W, lam = draw_predictors(rng, 30, features, n_actions, S.shape[1])
-    W = W * rng.uniform(0.1, 10.0, size=(30, 1, 1))
-    a_syn = np.searchsorted(distiller.classes_, syn.actions)
-    a_idx = np.searchsorted(distiller.classes_, a)
-    full = bellman_losses(W, lam, S, a_idx, r, S2, t, gamma, w)
-    small = bellman_losses(
-        W, lam, syn.observations, a_syn, syn.rewards, syn.next_observations,
-        syn.terminals, gamma, syn.sample_weight,
-    )
-    return small, full
 
 
 @settings(max_examples=15)
@@ -44,7 +28,7 @@ def _losses(distiller, syn, S, a, r, S2, t, w, gamma, seed, features="decomposab
     weighted=st.booleans(),
 )
 def test_reweight_keeps_real_transitions_and_matches_every_decomposable_loss(
-    make_transitions, seed, n_actions, d, gamma, weighted
+    make_transitions, synthetic_losses, seed, n_actions, d, gamma, weighted
 ):
     n = 1500
     S, a, r, S2, t = make_transitions(seed, n=n, d=d, n_actions=n_actions, p_terminal=0.1)
@@ -61,10 +45,10 @@ def test_reweight_keeps_real_transitions_and_matches_every_decomposable_loss(
     assert np.all(syn.sample_weight >= 0)
     assert syn.sample_weight.sum() == pytest.approx(n if w is None else w.sum())
     assert distiller.loss_gap_ < 1e-9
-    small, full = _losses(distiller, syn, S, a, r, S2, t, w, gamma, seed + 1)
+    small, full = synthetic_losses(distiller, syn, S, a, r, S2, t, w, gamma, seed + 1)
     np.testing.assert_allclose(small, full, rtol=1e-8)
     # per-action predictors are matched approximately only, but closely
-    small, full = _losses(distiller, syn, S, a, r, S2, t, w, gamma, seed + 2, "per_action")
+    small, full = synthetic_losses(distiller, syn, S, a, r, S2, t, w, gamma, seed + 2, "per_action")
     assert np.max(np.abs(small / full - 1)) < 0.5
 
 
