@@ -270,15 +270,27 @@ def compute_moments(X, Y, sample_weight=None, *, chunk_size=None, n_threads=None
     # Threads with one BLAS thread each: they also parallelise the shifted
     # copies, which threaded BLAS alone leaves serial, and a product this thin
     # gains little from BLAS threads (docs/benchmarks.rst).
-    parts = thread_map(one, slices, n_threads)
+    total = merge_chunks(thread_map(one, slices, n_threads), q)
+    if relative or total.weight_sum == 0:
+        return total
+    return Moments(total.weight_sum, shift + total.mean, total.comoment)
+
+
+def merge_chunks(parts, width):
+    """Merge the moments of consecutive chunks in order; zero weight if there are none."""
     total = None
     for part in parts:
         total = merge_moments(total, part)
     if total is None:
-        total = Moments(0.0, np.zeros(q), np.zeros((q, q)))
-    if relative or total.weight_sum == 0:
-        return total
-    return Moments(total.weight_sum, shift + total.mean, total.comoment)
+        total = Moments(0.0, np.zeros(width), np.zeros((width, width)))
+    return total
+
+
+def sub_moments(moments, start):
+    """Moments of the trailing coordinates ``start:`` (e.g. the ``(x, y)`` block)."""
+    return Moments(
+        moments.weight_sum, moments.mean[start:], moments.comoment[start:, start:]
+    )
 
 
 def moments_of_rows(Z, sample_weight=None):

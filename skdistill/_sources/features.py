@@ -18,7 +18,13 @@ from scipy import sparse
 from sklearn.utils import gen_batches
 
 from .._core.lbfgs import PROGRESS_SECONDS
-from .._core.moments import Moments, default_chunk_size, head_shift, merge_moments, shifted_moments
+from .._core.moments import (
+    default_chunk_size,
+    head_shift,
+    merge_chunks,
+    shifted_moments,
+    sub_moments,
+)
 from .._core.reservoir import WeightedReservoir
 from .._core.threads import thread_map
 from .._core.validation import raise_non_finite
@@ -90,13 +96,8 @@ def feature_moments(X, Y, sample_weight, transform, shift, *, chunk_size=None, n
             progress(X_chunk.shape[0])
         return moments
 
-    total = None
     slices = list(gen_batches(n, chunk_size)) if n else []
-    for part in thread_map(one, slices, n_threads):
-        total = merge_moments(total, part)
-    if total is None:
-        total = Moments(0.0, np.zeros(width), np.zeros((width, width)))
-    return total
+    return merge_chunks(thread_map(one, slices, n_threads), width)
 
 
 class FeatureSummary(Summary):
@@ -143,7 +144,7 @@ class FeatureSummary(Summary):
         moments, q = self.moments, self.n_features + self.n_targets
         if moments is None or moments.weight_sum == 0:
             return moments
-        return Moments(moments.weight_sum, moments.mean[-q:], moments.comoment[-q:, -q:])
+        return sub_moments(moments, moments.mean.shape[0] - q)
 
     def fitted_map(self, pilot):
         """The feature map fitted on the pilot rows ``pilot`` (shape ``(k, q)``)."""
@@ -176,9 +177,5 @@ class FeatureSummary(Summary):
                 X, Y, sample_weight, feature_map.transform, shift, chunk_size=chunk_size,
                 verbose=self.verbose,
             )
-        if not (np.isfinite(chunk.mean).all() and np.isfinite(chunk.comoment).all()):
-            raise_non_finite(X, Y, sample_weight)
-        self.feature_map, self.shift = feature_map, shift
-        self.relative_moments = merge_moments(self.relative_moments, chunk)
-        self.reservoir.update(X, Y, sample_weight)
-        self.n_samples += X.shape[0]
+        self._add(X, Y, sample_weight, chunk, shift)
+        self.feature_map = feature_map

@@ -108,6 +108,11 @@ class Summary:
         shift = head_shift(X, Y) if self.shift is None else self.shift
         with np.errstate(invalid="ignore", over="ignore"):
             chunk = compute_moments(X, Y, sample_weight, chunk_size=chunk_size, shift=shift)
+        self._add(X, Y, sample_weight, chunk, shift)
+
+    def _add(self, X, Y, sample_weight, chunk, shift):
+        """Merge a chunk's moments (relative to ``shift``) and offer its rows; raises,
+        changing nothing, if the moments are not finite."""
         if not (np.isfinite(chunk.mean).all() and np.isfinite(chunk.comoment).all()):
             raise_non_finite(X, Y, sample_weight)
         self.shift = shift

@@ -12,7 +12,7 @@ from sklearn.linear_model import LinearRegression
 from skdistill import LossMatchingDistiller
 from skdistill._core.certificate import model_losses
 from skdistill._core.lbfgs import minimize_lbfgs
-from skdistill._core.moments import moments_of_rows
+from skdistill._core.moments import moments_of_rows, sub_moments
 from skdistill._sources.features import feature_moments, feature_shift
 from skdistill.supervised._rbf import expected_mismatch, rbf_objective
 from skdistill.supervised._rbf.family import STALL_WINDOW
@@ -21,7 +21,6 @@ from skdistill.supervised._rbf.features import (
     make_feature_map,
     median_heuristic_gamma,
     standardised_rbf_weights,
-    sub_moments,
 )
 from skdistill.supervised._rbf.objective import matching_problem
 

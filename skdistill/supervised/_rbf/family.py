@@ -6,10 +6,11 @@ import numpy as np
 from ..._core.certificate import model_losses
 from ..._core.exact import match_moments_exact, min_rows_exact
 from ..._core.lbfgs import minimize_lbfgs
+from ..._core.moments import sub_moments
 from ..._core.random_models import sample_gaussian_models
 from ..._core.standardise import identity, stack, standardiser
 from .._family import Solution
-from .features import lift, standardised_rbf_weights, sub_moments
+from .features import lift, standardised_rbf_weights
 from .objective import matching_problem, rbf_objective
 from .rows import solve_reweight
 

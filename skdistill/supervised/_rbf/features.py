@@ -14,7 +14,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..._core.moments import Moments, moments_of_rows
+from ..._core.moments import moments_of_rows
 from ..._core.standardise import homogenise
 from ..._core.validation import check_squarable_moments
 
@@ -86,13 +86,6 @@ def fit_feature_map(pilot, seed, *, n_features, gamma, n_components, feature_nam
     feature_map, _ = make_feature_map(pilot[:, :n_features], gamma, n_components, random_state)
     feature_map.pilot_rows_ = np.array(pilot, dtype=np.float64)  # solver="reweight"'s candidates
     return feature_map
-
-
-def sub_moments(moments, start):
-    """Moments of the trailing coordinates ``start:`` (e.g. the ``(x, y)`` block)."""
-    return Moments(
-        moments.weight_sum, moments.mean[start:], moments.comoment[start:, start:]
-    )
 
 
 def standardised_rbf_weights(feature_map, shift, scale):
