@@ -87,14 +87,7 @@ def stratified_subset(actions, terminals, n_samples, *, keep_terminals=False, ra
     counts = cells.sizes
     minimum = np.full(cells.n_cells, 1 if n_samples >= cells.n_cells else 0)
     if keep_terminals:
-        minimum = np.where(cells.terminals, counts, 1)
-        if minimum.sum() > n_samples:
-            raise ValueError(
-                f"keep_terminals=True keeps all {int(counts[cells.terminals].sum())} terminal "
-                f"transitions and one of each of the {int((~cells.terminals).sum())} "
-                f"non-terminal (action) cells: n_samples must be at least {int(minimum.sum())}; "
-                f"got {n_samples}."
-            )
+        minimum = cells.keep_terminals_floor(n_samples, "n_samples")
     sizes = allocate_cells(counts, n_samples, minimum, counts)
     rng = np.random.default_rng(seed_sequence(random_state))
     indices, weights = [], []

@@ -44,13 +44,11 @@ def allocate_transitions(cells, m, n_features, solver, init, keep_terminals=Fals
             f"with data ({cells.n_cells}): every cell needs a synthetic transition "
             "for the weights to restore the training proportions."
         )
-    floor = np.where(cells.terminals & keep_terminals, cells.sizes, 1)
-    if floor.sum() > m:
-        raise ValueError(
-            f"keep_terminals=True keeps all {int(cells.sizes[cells.terminals].sum())} terminal "
-            f"transitions and one of each of the {int((~cells.terminals).sum())} non-terminal "
-            f"cells: n_synthetic must be at least {int(floor.sum())}; got {m}."
-        )
+    floor = (
+        cells.keep_terminals_floor(m, "n_synthetic")
+        if keep_terminals
+        else np.ones_like(cells.sizes)
+    )
     if solver == "reweight":
         minimum = np.maximum(reweight_minimum(cells.sizes, cells.terminals, n_features), floor)
         minimum = minimum if minimum.sum() <= m else floor  # the distiller warns

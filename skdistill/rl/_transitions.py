@@ -96,6 +96,22 @@ class CellLayout(NamedTuple):
         """Number of transitions in every cell."""
         return np.array([len(r) for r in self.rows], dtype=np.int64)
 
+    def keep_terminals_floor(self, n, name):
+        """Rows per cell that keep every terminal transition and one of each other cell.
+
+        Raises a ``ValueError`` naming ``name`` (the parameter ``n`` came from) when
+        ``n`` rows cannot hold them.
+        """
+        floor = np.where(self.terminals, self.sizes, 1)
+        if floor.sum() > n:
+            raise ValueError(
+                f"keep_terminals=True keeps all {int(self.sizes[self.terminals].sum())} "
+                f"terminal transitions and one of each of the {int((~self.terminals).sum())} "
+                f"non-terminal (action) cells: {name} must be at least {int(floor.sum())}; "
+                f"got {n}."
+            )
+        return floor
+
     def repeat(self, counts):
         """Action indices and terminal flags of ``counts[j]`` rows of every cell j."""
         return np.repeat(self.actions, counts), np.repeat(self.terminals, counts)

@@ -18,7 +18,7 @@ from .._core.exact import match_moments_exact, min_rows_exact
 from .._core.lbfgs import MAX_RESTARTS, full_rank_start, solve_loss_matching
 from .._core.moments import moments_of_rows
 from .._core.random_models import auto_n_models, sample_gaussian_models
-from .._core.reweight import calibrate, n_constraints, reweight_shortfall_message
+from .._core.reweight import n_constraints, reweight_shortfall_message
 from .._core.standardise import standardiser, whitener
 from ._family import Solution
 
@@ -38,7 +38,7 @@ def solve_exact(family, Z0, model_seed, solver_seeds, options):
 
 def solve_reweight(family, Z0, model_seed, solver_seeds, options):
     """Real rows chosen from the pool ``Z0``, with the non-negative weights closest to
-    uniform that give them the training mean and covariance (:func:`calibrate`).
+    uniform that give them the training mean and covariance (calibration).
 
     ``Z0`` are drawn with probability proportional to the training weights (a
     reservoir), so their base weights are uniform. Where the pool holds more than
@@ -51,9 +51,7 @@ def solve_reweight(family, Z0, model_seed, solver_seeds, options):
     """
     m = options.n_synthetic or Z0.shape[0]
     W = family.moments.weight_sum
-    if Z0.shape[0] == m:
-        result = calibrate(Z0, np.full(m, W / m), family.moments, family.fit_intercept)
-        return Solution(Z0.copy(), sample_weight=result.weights, calibrated=result.met)
+    # A pool of m rows is taken whole, with uniform base weights.
     index, base = stratified_candidates(Z0, m, np.random.default_rng(model_seed))
     index, _, result = exchange_candidates(
         Z0, index, base * (W / base.sum()), family.moments, family.fit_intercept

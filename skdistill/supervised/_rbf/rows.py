@@ -8,7 +8,7 @@ fractions ``t_i`` have the expected squared loss mismatch (see :mod:`.objective`
 a quadratic ``t^T H t - 2 g^T t + c`` with ``H = 2 (K o K) + s s^T``,
 ``K = U U^T``, ``s = diag K`` and ``g = 2 diag(U M U^T) + tr(M) s``: the random-feature
 loss gap as a kernel discrepancy under the meta-kernel ``2 k(u, u')^2 + k(u, u)
-k(u', u')`` (DESIGN.md section 7). Real rows are chosen and weighted in three
+k(u', u')`` (DESIGN.md section 7). Real rows are chosen and weighted in four
 steps, none of which moves a row:
 
 1. kernel herding of the joint distribution of ``(x, 2 y)`` (an RBF kernel on the
