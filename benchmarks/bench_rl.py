@@ -53,6 +53,7 @@ from functools import partial
 
 import numpy as np
 from joblib import Parallel, delayed
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
@@ -129,8 +130,9 @@ METHODS = {
 # ----------------------------------------------------------------- FQI + returns
 
 
-def make_fqi(learner, iterations, seed, n):
-    """FittedQIteration for a learner spec (``trees:N:LEAF`` or ``mlp``) on ``n`` transitions."""
+def make_fqi(learner, iterations, seed, n, d):
+    """FittedQIteration for a learner spec (``trees:N:LEAF`` or ``mlp``) on ``n``
+    transitions of ``d``-dimensional states."""
     kind, *numbers = learner.split(":")
     if kind == "trees":
         trees, leaf = (int(x) for x in numbers)
@@ -139,14 +141,17 @@ def make_fqi(learner, iterations, seed, n):
         )
         return FittedQIteration(forest, gamma=GAMMA, n_iterations=iterations, random_state=seed)
     if kind == "mlp":
-        return neural_fqi(iterations, seed, n)
+        return neural_fqi(iterations, seed, n, d)
     raise ValueError(f"unknown learner {learner!r}")
 
 
-def neural_fqi(iterations, seed, n):
+def neural_fqi(iterations, seed, n, d):
     """The two-layer network of the paper's setting, configured so that FQI works.
 
-    Inputs standardised, targets standardised at every iteration
+    The ``d`` state columns standardised and the action's one-hot columns left as
+    0/1 (standardising them too made the greedy policy on the full Acrobot
+    collection choose "no torque" at rest, a fixed point, for 2 of 2 network seeds,
+    against 1 of 5 with 0/1 columns), targets standardised at every iteration
     (``target_scaling="standard"``, which survives warm starts), tanh, weight decay
     1.5 (1e-4 lets the Q-values diverge), about 240 Adam steps of 256 per
     iteration, warm-started, with scikit-learn's no-improvement stop disabled
@@ -159,14 +164,18 @@ def neural_fqi(iterations, seed, n):
         warm_start=True, early_stopping=False, tol=0.0, n_iter_no_change=10**6,
         random_state=seed,
     )
+    states = ColumnTransformer(
+        [("states", StandardScaler(), slice(0, d))], remainder="passthrough"
+    )
     return FittedQIteration(
-        make_pipeline(StandardScaler(), mlp), gamma=GAMMA, n_iterations=iterations,
+        make_pipeline(states, mlp), gamma=GAMMA, n_iterations=iterations,
         warm_start=True, target_scaling="standard",
     )
 
 
 def fit_fqi(transitions, learner, iterations, seed):
-    fqi = make_fqi(learner, iterations, seed, len(transitions["rewards"]))
+    n, d = transitions["observations"].shape
+    fqi = make_fqi(learner, iterations, seed, n, d)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # MLP: a few epochs per iteration
         return fqi.fit(

@@ -311,6 +311,15 @@ def case_fqi():
 CASES = {name[5:]: func for name, func in sorted(globals().items()) if name.startswith("case_")}
 # L-BFGS runs amplify a last-digit difference over their steps.
 LOOSE = {name for name in CASES if "lbfgs" in name or "rbf" in name or "fallback" in name}
+# Rows that are one of many exact solutions, reached along a path that rounding steers
+# (an L-BFGS run; a cell whose matching leaves directions free): OpenBLAS's kernels for
+# another CPU (AVX2 against AVX-512) reach another solution with the same certificate
+# (measured: rows 3% and 28% apart, every gap equal to 1e-12). Their rows are not
+# compared; their certificates, weights, shapes and dtypes are.
+FREE_ROWS = {
+    "bellman_exact_unweighted": {"transitions_rewards", "transitions_next_observations"},
+    "lbfgs_whitened": {"X_synthetic", "y_synthetic", "returned_X", "returned_y"},
+}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -322,7 +331,12 @@ def test_golden(name):
     for key in expected.files:
         want, got = expected[key], np.asarray(actual[key])
         assert got.shape == want.shape and got.dtype == want.dtype, key
-        if EXACT or want.dtype.kind not in "fc":
+        if not EXACT and key in FREE_ROWS.get(name, ()):
+            continue
+        if not EXACT and name in LOOSE and key == "n_iter":
+            # Where L-BFGS stops moves with the rounding too (59 against 55 seen).
+            assert abs(int(got) - int(want)) <= max(2, 0.1 * int(want)), (got, want)
+        elif EXACT or want.dtype.kind not in "fc":
             np.testing.assert_array_equal(got, want, err_msg=key)
         elif key.endswith("loss_gap"):
             # Gaps at rounding level (1e-15) are all rounding; compare them absolutely.

@@ -114,6 +114,10 @@ class FeatureSummary(Summary):
         rows ``[X, Y]`` (shape ``(k, q)``, ``k >= 1``) and a ``SeedSequence``.
     n_pilot : int
         Rows in the pilot sample.
+    pool : int or None, default=None
+        Size of the reservoir, as for :class:`Summary`: the candidates of a solver
+        that chooses its rows, drawn from every chunk (the pilot sample comes from
+        the first).
 
     Attributes
     ----------
@@ -125,8 +129,9 @@ class FeatureSummary(Summary):
         Weighted moments of ``(phi(x), x, y) - shift``: features first.
     """
 
-    def __init__(self, random_state, n_synthetic, n_features, n_targets, fit_features, n_pilot):
-        super().__init__(random_state, n_synthetic, n_features, n_targets)
+    def __init__(self, random_state, n_synthetic, n_features, n_targets, fit_features, n_pilot,
+                 pool=None):
+        super().__init__(random_state, n_synthetic, n_features, n_targets, pool)
         entropy, spawn_key = self._solver_seed
         # The root's children after the reservoir's and the solver's: seed_sequence(...).spawn(4).
         self.pilot_seed, self._map_seed = (

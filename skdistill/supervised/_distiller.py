@@ -327,13 +327,13 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         return {"kernel": "rbf", "gamma": self.gamma, "n_components": self.n_components}
 
     def _make_summary(self, n_features, n_targets):
+        pool = _POOL_FACTOR * self.n_synthetic if self.solver == "reweight" else None
         if self.kernel == "linear":
-            pool = _POOL_FACTOR * self.n_synthetic if self.solver == "reweight" else None
             summary = Summary(self.random_state, self.n_synthetic, n_features, n_targets, pool)
         else:
             summary = rbf_summary(
                 self.random_state, self.n_synthetic, n_features, n_targets, self.gamma,
-                self.n_components, getattr(self, "feature_names_in_", None),
+                self.n_components, getattr(self, "feature_names_in_", None), pool,
             )
         summary.kernel_params = self._kernel_params()
         return summary

@@ -35,8 +35,9 @@ __all__ = [
 
 
 def rbf_summary(random_state, n_synthetic, n_features, n_targets, gamma, n_components,
-                feature_names=None):
-    """The empty :class:`FeatureSummary` of a stream, its feature map fitted on a pilot."""
+                feature_names=None, pool=None):
+    """The empty :class:`FeatureSummary` of a stream, its feature map fitted on a pilot;
+    ``pool`` rows of the whole stream are kept as candidates (``solver="reweight"``)."""
     fit_features = partial(
         fit_feature_map,
         n_features=n_features,
@@ -45,7 +46,7 @@ def rbf_summary(random_state, n_synthetic, n_features, n_targets, gamma, n_compo
         feature_names=feature_names,
     )
     return FeatureSummary(
-        random_state, n_synthetic, n_features, n_targets, fit_features, N_PILOT
+        random_state, n_synthetic, n_features, n_targets, fit_features, N_PILOT, pool
     )
 
 

@@ -12,10 +12,13 @@ k(u', u')`` (DESIGN.md section 7). Real rows are chosen and weighted in four
 steps, none of which moves a row:
 
 1. kernel herding of the joint distribution of ``(x, 2 y)`` (an RBF kernel on the
-   standardised rows) picks ``m`` of the candidate rows: the pilot sample of the
-   feature map and the reservoir's start rows. (Herding under the meta-kernel
-   itself was measured too: it matches the moments better but picks extreme rows,
-   and tree ensembles and SVR trained on them did worse than on random rows.)
+   standardised rows) picks ``m`` of the candidate rows: the reservoir's pool of
+   ``10 m`` rows drawn from every chunk, and the pilot sample of the feature map;
+   the mean herding tracks is the pool's, as the pilot of a stream comes from its
+   first chunk alone.
+   (Herding under the meta-kernel itself was measured too: it matches the moments
+   better but picks extreme rows, and tree ensembles and SVR trained on them did
+   worse than on random rows.)
 2. non-negative least squares on the quadratic above gives them the weights of
    least mismatch, tied to uniform by a chi-square term (:data:`PROXIMITY`);
 3. calibration (:func:`~skdistill._core.reweight.calibrate`) from those weights makes
@@ -135,14 +138,23 @@ def least_mismatch_weights(H, g, c):
 
 
 def candidate_rows(family, Z0):
-    """The rows herding chooses from: the start rows and the feature map's pilot sample.
+    """The rows herding chooses from: the pool ``Z0`` and the feature map's pilot sample.
 
     Duplicates (a row in both) are kept once, in first-seen order.
+
+    Returns
+    -------
+    rows : ndarray of shape (n, q)
+    pool : ndarray of shape (len(Z0),)
+        Position in ``rows`` of each row of ``Z0``.
     """
     pilot = family.pilot_rows
-    pool = Z0 if pilot is None else np.vstack([Z0, pilot])
-    _, first = np.unique(pool, axis=0, return_index=True)
-    return pool[np.sort(first)]
+    stacked = Z0 if pilot is None else np.vstack([Z0, pilot])
+    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    order = np.sort(first)
+    position = np.empty(len(first), dtype=np.int64)
+    position[np.argsort(first)] = np.arange(len(first))
+    return stacked[order], position[inverse.ravel()[: Z0.shape[0]]]
 
 
 def solve_reweight(family, Z0, model_seed, solver_seeds, options):
@@ -159,10 +171,11 @@ def solve_reweight(family, Z0, model_seed, solver_seeds, options):
     as ``linear_loss_gap_`` reports, and no warning is given.
     """
     m = Z0.shape[0] if options.n_synthetic is None else options.n_synthetic
-    pool = candidate_rows(family, Z0)
-    y_start = family.W.shape[0]
-    chosen = np.sort(herd(herding_features(pool, y_start, solver_seeds[0]), m))
-    Z = pool[chosen].copy()
+    rows, pool = candidate_rows(family, Z0)
+    F = herding_features(rows, family.W.shape[0], solver_seeds[0])
+    # The pool is a sample of every chunk; the pilot, of the first chunk of a stream.
+    chosen = np.sort(herd(F, m, target=F[pool].mean(axis=0)))
+    Z = rows[chosen].copy()
     U, _ = lift(family.standardiser.transform(Z), family.W, family.b, family.fit_intercept)
     t = least_mismatch_weights(*meta_quadratic(U, family.M_train))
     weight_sum = family.moments.weight_sum
