@@ -352,7 +352,8 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         n_threads = blas_threads()  # the budget of the solver's BLAS-like passes
         with single_threaded_blas():
             if isinstance(summary, FeatureSummary):
-                family = RBFFamily(summary.moments, summary.feature_map, self.fit_intercept)
+                family = RBFFamily(summary.moments, summary.feature_map, self.fit_intercept,
+                                   summary.n_samples)
                 self.feature_map_, self.gamma_ = family.feature_map, family.gamma
             else:
                 family = LinearFamily(summary.moments, self.fit_intercept)

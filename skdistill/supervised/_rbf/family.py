@@ -91,15 +91,18 @@ class RBFFamily:
     feature_map : Pipeline
         The fitted ``StandardScaler -> RBFSampler`` map ``phi``.
     fit_intercept : bool
+    n_rows : int
+        Training rows the moments summarise (rows of weight 0 included).
     """
 
     solvers = {"exact": solve_exact, "lbfgs": solve_lbfgs, "reweight": solve_reweight}
     n_solver_seeds = 2
 
-    def __init__(self, moments, feature_map, fit_intercept):
+    def __init__(self, moments, feature_map, fit_intercept, n_rows):
         n_components = feature_map[-1].n_components
         d = feature_map[0].n_features_in_
         self.moments = moments
+        self.n_rows = n_rows
         self.feature_map = feature_map
         self.gamma = float(feature_map[-1].gamma)
         self.fit_intercept = fit_intercept
@@ -112,8 +115,6 @@ class RBFFamily:
         self.M_train = features.second_moment(moments, fit_intercept)
         self.linear_block = slice(n_components, None)
         self.centred = None
-        # Training rows seen by the map's fit: the candidates of solver="reweight".
-        self.pilot_rows = getattr(feature_map, "pilot_rows_", None)
 
     @property
     def n_dims(self):

@@ -70,9 +70,7 @@ def fit_feature_map(pilot, seed, *, n_features, gamma, n_components, feature_nam
 
     The pilot's columns are first checked to square in float64 (the training
     side's moments need it), then :func:`make_feature_map` is fitted on its
-    ``X``, the sampler seeded from ``seed``. The pilot rows are kept as the
-    map's ``pilot_rows_``: real training rows, among which ``solver="reweight"``
-    chooses.
+    ``X``, the sampler seeded from ``seed``. The pilot rows are not kept.
     """
     check_squarable_moments(moments_of_rows(pilot), pilot, n_features, feature_names)
     if gamma is None and pilot.shape[0] < 2:
@@ -84,7 +82,6 @@ def fit_feature_map(pilot, seed, *, n_features, gamma, n_components, feature_nam
         )
     random_state = int(seed.generate_state(1)[0])
     feature_map, _ = make_feature_map(pilot[:, :n_features], gamma, n_components, random_state)
-    feature_map.pilot_rows_ = np.array(pilot, dtype=np.float64)  # solver="reweight"'s candidates
     return feature_map
 
 

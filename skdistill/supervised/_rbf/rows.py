@@ -8,22 +8,26 @@ fractions ``t_i`` have the expected squared loss mismatch (see :mod:`.objective`
 a quadratic ``t^T H t - 2 g^T t + c`` with ``H = 2 (K o K) + s s^T``,
 ``K = U U^T``, ``s = diag K`` and ``g = 2 diag(U M U^T) + tr(M) s``: the random-feature
 loss gap as a kernel discrepancy under the meta-kernel ``2 k(u, u')^2 + k(u, u)
-k(u', u')`` (DESIGN.md section 7). Real rows are chosen and weighted in four
+k(u', u')`` (DESIGN.md section 7). Real rows are chosen and weighted in five
 steps, none of which moves a row:
 
-1. kernel herding of the joint distribution of ``(x, 2 y)`` (an RBF kernel on the
-   standardised rows) picks ``m`` of the candidate rows: the reservoir's pool of
-   ``10 m`` rows drawn from every chunk, and the pilot sample of the feature map;
-   the mean herding tracks is the pool's, as the pilot of a stream comes from its
-   first chunk alone.
+1. the candidates are the reservoir's pool of ``10 m + 1000`` rows drawn from every
+   chunk; of them, the half whose labels lie closest to the random-feature ridge
+   regression of ``y`` on ``(phi(x), x)`` (:func:`label_residuals`, fitted to the
+   training moments) are kept: rows with less label noise, which every learner
+   measured gains from (the benchmarks page);
+2. kernel herding of the joint distribution of ``(x, 2 y)`` (an RBF kernel on the
+   standardised rows) picks ``m`` of those, tracking the mean of the whole pool.
    (Herding under the meta-kernel itself was measured too: it matches the moments
    better but picks extreme rows, and tree ensembles and SVR trained on them did
    worse than on random rows.)
-2. non-negative least squares on the quadratic above gives them the weights of
+3. non-negative least squares on the quadratic above gives them the weights of
    least mismatch, tied to uniform by a chi-square term (:data:`PROXIMITY`);
-3. calibration (:func:`~skdistill._core.reweight.calibrate`) from those weights makes
-   the mean and covariance of ``(x, y)`` exact where the rows allow it;
-4. of the calibrated, the least-mismatch and uniform weights, the first of least
+4. calibration (:func:`~skdistill._core.reweight.calibrate`) from those weights makes
+   the mean and covariance of ``(x, y)`` exact where the rows allow it (rows of less
+   label noise have less variance of ``y`` than the training rows, so it often
+   cannot: ``linear_loss_gap_`` says how far);
+5. of the calibrated, the least-mismatch and uniform weights, the first of least
    certified gap (the ``loss_gap_`` of the certifier) is kept: weights that fit the
    mismatch on average can still raise the worst case, in directions of little
    training loss.
@@ -36,6 +40,7 @@ from sklearn.kernel_approximation import RBFSampler
 from ..._core.certificate import multiplicative_gap
 from ..._core.herding import herd
 from ..._core.reweight import calibrate
+from ..._core.ridge import ridge_from_moments
 from .._family import Solution
 from .features import lift, median_heuristic_gamma
 from .objective import expected_mismatch
@@ -50,6 +55,8 @@ PROXIMITY = 0.1
 N_HERDING_FEATURES = 1024
 # Smallest base weight, as a fraction of uniform, that calibration starts from.
 FLOOR = 1e-3
+# Fraction of the candidates, those of least label residual, that herding chooses from.
+QUIET_FRACTION = 0.5
 
 
 def meta_quadratic(U, M_train):
@@ -137,30 +144,45 @@ def least_mismatch_weights(H, g, c):
     return t / t.sum()
 
 
-def candidate_rows(family, Z0):
-    """The rows herding chooses from: the pool ``Z0`` and the feature map's pilot sample.
+def label_residuals(family, rows):
+    """How far each row's label lies from the random-feature ridge regression of ``y``.
 
-    Duplicates (a row in both) are kept once, in first-seen order.
+    The regression of ``y`` on ``(phi(x), x)`` is fitted to the training moments
+    (:func:`~skdistill._core.ridge.ridge_from_moments`, penalty by generalised
+    cross-validation): it uses every training row, not only the candidates. The
+    residual of a row is the norm of its label's deviation from the fit, each
+    target in units of its standard deviation.
+
+    Parameters
+    ----------
+    family : RBFFamily
+    rows : ndarray of shape (k, q)
+        Rows ``(x, y)``.
 
     Returns
     -------
-    rows : ndarray of shape (n, q)
-    pool : ndarray of shape (len(Z0),)
-        Position in ``rows`` of each row of ``Z0``.
+    ndarray of shape (k,)
     """
-    pilot = family.pilot_rows
-    stacked = Z0 if pilot is None else np.vstack([Z0, pilot])
-    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
-    order = np.sort(first)
-    position = np.empty(len(first), dtype=np.int64)
-    position[np.argsort(first)] = np.arange(len(first))
-    return stacked[order], position[inverse.ravel()[: Z0.shape[0]]]
+    d = family.W.shape[0]
+    n_inputs = family.moments.mean.shape[0] - (rows.shape[1] - d)
+    predict, _ = ridge_from_moments(family.moments, n_inputs, family.n_rows)
+    lifted = np.hstack([family.feature_map.transform(rows[:, :d]), rows[:, :d]])
+    spread = np.sqrt(np.diag(family.linear.covariance)[d:])
+    deviation = (rows[:, d:] - predict(lifted)) / np.where(spread > 0, spread, 1.0)
+    return np.sqrt(np.sum(deviation**2, axis=1))
+
+
+def quiet_rows(residuals, m):
+    """Indices, in order, of the ``QUIET_FRACTION`` of rows (at least ``m``) of least residual."""
+    keep = min(len(residuals), max(m, int(np.ceil(QUIET_FRACTION * len(residuals)))))
+    return np.sort(np.argsort(residuals, kind="stable")[:keep])
 
 
 def solve_reweight(family, Z0, model_seed, solver_seeds, options):
     """Herded real rows with the non-negative weights of least feature-space mismatch.
 
-    Every row returned is a training row unchanged (from :func:`candidate_rows`);
+    ``Z0`` is the reservoir's pool (:func:`~skdistill.supervised._rbf.rbf_summary`).
+    Every row returned is one of its rows, unchanged;
     the weights sum to the training weight. Three weightings of the herded rows are
     certified (``multiplicative_gap``, the certifier's ``loss_gap_``): the
     calibrated one, which also matches the mean and covariance of ``(x, y)``
@@ -171,11 +193,10 @@ def solve_reweight(family, Z0, model_seed, solver_seeds, options):
     as ``linear_loss_gap_`` reports, and no warning is given.
     """
     m = Z0.shape[0] if options.n_synthetic is None else options.n_synthetic
-    rows, pool = candidate_rows(family, Z0)
-    F = herding_features(rows, family.W.shape[0], solver_seeds[0])
-    # The pool is a sample of every chunk; the pilot, of the first chunk of a stream.
-    chosen = np.sort(herd(F, m, target=F[pool].mean(axis=0)))
-    Z = rows[chosen].copy()
+    F = herding_features(Z0, family.W.shape[0], solver_seeds[0])
+    quiet = quiet_rows(label_residuals(family, Z0), m)
+    chosen = np.sort(quiet[herd(F[quiet], m, target=F.mean(axis=0))])
+    Z = Z0[chosen].copy()
     U, _ = lift(family.standardiser.transform(Z), family.W, family.b, family.fit_intercept)
     t = least_mismatch_weights(*meta_quadratic(U, family.M_train))
     weight_sum = family.moments.weight_sum
