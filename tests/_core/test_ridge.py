@@ -1,7 +1,6 @@
 """Ridge regression from moments against a naive reference on the rows themselves."""
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import Ridge

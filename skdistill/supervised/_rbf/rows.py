@@ -182,8 +182,8 @@ def solve_reweight(family, Z0, model_seed, solver_seeds, options):
     """Herded real rows with the non-negative weights of least feature-space mismatch.
 
     ``Z0`` is the reservoir's pool (:func:`~skdistill.supervised._rbf.rbf_summary`).
-    Every row returned is one of its rows, unchanged;
-    the weights sum to the training weight. Three weightings of the herded rows are
+    Every row returned is one of its rows, unchanged; the weights sum to the
+    training weight. Three weightings of the herded rows are
     certified (``multiplicative_gap``, the certifier's ``loss_gap_``): the
     calibrated one, which also matches the mean and covariance of ``(x, y)``
     exactly (where non-negative weights of the rows can), the least-mismatch one,
