@@ -13,10 +13,10 @@ def ridge_from_moments(moments, n_inputs, n_rows, penalties=RELATIVE_PENALTIES):
     out) and the targets centred, as for scikit-learn's ``Ridge`` after a
     ``StandardScaler``. The penalty minimises the generalised cross-validation
     criterion ``(RSS / n) / (1 - df / n)^2`` (Golub, Heath and Wahba, 1979), ``n``
-    the weight sum, ``df`` the effective number of parameters (the intercept
-    included), ``RSS`` summed over the targets; everything follows from one
-    eigendecomposition of the inputs' covariance. ``n`` is the number of rows
-    (not the weight sum, which need not count anything).
+    the number of rows (not the weight sum, which need not count anything),
+    ``df`` the effective number of parameters (the intercept included), ``RSS``
+    summed over the targets; everything follows from one eigendecomposition of
+    the inputs' covariance.
 
     Parameters
     ----------

@@ -99,8 +99,10 @@ class LossMatchingDistiller(BaseStreamingDistiller):
         features; ``"exact"`` starts from the closed-form linear match and ends
         with it, so linear models stay exact, ``"lbfgs"`` starts from the random
         subset and matches the linear part only within the objective;
-        ``"reweight"`` chooses rows by kernel herding of ``(x, y)`` among the
-        pilot sample and the start rows, with the weights of least
+        ``"reweight"`` chooses rows by kernel herding of ``(x, y)`` among a
+        reservoir of ``10 n_synthetic + 1000`` rows, the half of them whose labels
+        lie closest to the random-feature ridge regression of ``y`` (rows of less
+        label noise; this loosens the certificate), with the weights of least
         random-feature moment mismatch (the mean and covariance of ``(x, y)``
         exact where the rows allow it), or uniform ones where those certify a
         smaller ``loss_gap_``.

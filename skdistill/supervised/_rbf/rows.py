@@ -163,9 +163,8 @@ def label_residuals(family, rows):
     -------
     ndarray of shape (k,)
     """
-    d = family.W.shape[0]
-    n_inputs = family.moments.mean.shape[0] - (rows.shape[1] - d)
-    predict, _ = ridge_from_moments(family.moments, n_inputs, family.n_rows)
+    d, n_components = family.W.shape
+    predict, _ = ridge_from_moments(family.moments, n_components + d, family.n_rows)
     lifted = np.hstack([family.feature_map.transform(rows[:, :d]), rows[:, :d]])
     spread = np.sqrt(np.diag(family.linear.covariance)[d:])
     deviation = (rows[:, d:] - predict(lifted)) / np.where(spread > 0, spread, 1.0)
